@@ -1,0 +1,47 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# eprog, the user's entry points. Kbuild itself reads ./Kbuild, not this file.
+#
+#   make KDIR=<kernel build tree>          build eprog.ko out of tree
+#   make install-into-tree KSRC=<source>   add the driver as drivers/misc/eprog
+#   make demo                              build a QEMU kernel, boot it, watch the helper
+#   make check                             the whole test suite
+
+KDIR ?= /lib/modules/$(shell uname -r)/build
+KSRC ?=
+# The kernel's Rust support is tested with LLVM; bindgen needs clang anyway.
+LLVM ?= 1
+export LLVM
+
+# Files that make up the driver, wherever it is built.
+DRIVER_FILES := $(wildcard Kbuild Kconfig blob.S src/*.rs src/*.c src/*.h \
+	umh/Cargo.toml umh/Cargo.lock umh/src/*.rs umh/src/*/*.rs umh/.cargo/config.toml)
+
+.PHONY: modules clean install-into-tree demo check
+
+modules:
+	@test -d "$(KDIR)" || { echo "eprog: KDIR=$(KDIR) is not a kernel build tree (pass KDIR=<path>)" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+clean:
+	@if [ -d "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
+	rm -rf umh/target target
+
+# Idempotent: copies only what changed and adds each hook once.
+install-into-tree:
+	@test -f "$(KSRC)/drivers/misc/Kconfig" || { echo "eprog: KSRC=$(KSRC) is not a kernel source tree (pass KSRC=<path>)" >&2; exit 1; }
+	@for f in $(DRIVER_FILES); do \
+		install -C -D -m 644 $$f $(KSRC)/drivers/misc/eprog/$$f || exit 1; done
+	@grep -q '^source "drivers/misc/eprog/Kconfig"' $(KSRC)/drivers/misc/Kconfig || \
+		sed -i '$$s|^endmenu$$|source "drivers/misc/eprog/Kconfig"\nendmenu|' $(KSRC)/drivers/misc/Kconfig
+	@grep -q '^source "drivers/misc/eprog/Kconfig"' $(KSRC)/drivers/misc/Kconfig || \
+		{ echo "eprog: could not hook drivers/misc/Kconfig" >&2; exit 1; }
+	@grep -q 'CONFIG_EMBEDDED_PROG' $(KSRC)/drivers/misc/Makefile || \
+		printf 'obj-$$(CONFIG_EMBEDDED_PROG)\t+= eprog/\n' >> $(KSRC)/drivers/misc/Makefile
+	@echo "eprog: installed into $(KSRC)/drivers/misc/eprog (enable CONFIG_EMBEDDED_PROG)"
+
+demo:
+	tests/run demo
+
+check:
+	tests/run check

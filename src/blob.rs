@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The helper program embedded by `blob.S`.
+//!
+//! The bytes live in `.init.rodata` and are freed after init, so only code
+//! that runs during init may touch them. `Module::init` is in `.text`, and a
+//! reference from `.text` to `.init.rodata` is a section mismatch: the one
+//! function that takes the bytes' address and copies them out lives in
+//! `.ref.text`, which modpost allows to reference init sections.
+
+use kernel::prelude::*;
+use kernel::str::CStr;
+
+use crate::umd::Umd;
+
+extern "C" {
+    static eprog_blob_start: [u8; 0];
+    static eprog_blob_end: [u8; 0];
+}
+
+/// Loads the embedded helper into a new private tmpfs as `name`.
+///
+/// Must only be called during module init, while `.init.rodata` exists.
+#[inline(never)]
+#[link_section = ".ref.text"]
+pub(crate) fn load(name: &'static CStr) -> Result<Umd> {
+    let start = core::ptr::addr_of!(eprog_blob_start).cast::<u8>();
+    let end = core::ptr::addr_of!(eprog_blob_end).cast::<u8>();
+    // SAFETY: `blob.S` defines both symbols around the embedded bytes in one
+    // section, `end` not before `start`; the bytes stay mapped until init
+    // ends, and `Umd::load` copies them before returning.
+    let blob = unsafe { core::slice::from_raw_parts(start, end.offset_from(start) as usize) };
+    if !is_elf(blob) {
+        pr_err!("embedded helper ({} bytes) is not an ELF executable\n", blob.len());
+        return Err(ENOEXEC);
+    }
+    Umd::load(name, blob)
+}
+
+/// A cheap check that catches an empty or wrong blob with a clear message
+/// before the exec fails with a bare ENOEXEC.
+#[inline(always)]
+fn is_elf(blob: &[u8]) -> bool {
+    blob.len() >= 64 && blob[..4] == *b"\x7fELF"
+}

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! An owned reference to an open file: here, one end of a helper's pipe.
+
+use core::ptr::NonNull;
+use kernel::prelude::*;
+
+use crate::bindings;
+
+/// A counted reference to a `struct file`, dropped with `fput()`.
+///
+/// # Invariants
+///
+/// `self.0` points to a valid file and this value owns one reference to it.
+pub(crate) struct FileRef(NonNull<bindings::file>);
+
+// SAFETY: A file reference may be used and released from any thread; the
+// file's own locking serialises reads and writes.
+unsafe impl Send for FileRef {}
+// SAFETY: `read` and `write` take `&self` and are safe to call concurrently.
+unsafe impl Sync for FileRef {}
+
+impl FileRef {
+    /// Takes a new reference to `file`.
+    ///
+    /// # Safety
+    ///
+    /// `file` must point to a valid file for the duration of the call.
+    pub(crate) unsafe fn get(file: *mut bindings::file) -> Option<Self> {
+        // SAFETY: The caller guarantees `file` is valid; get_file() takes a
+        // reference that the new value owns.
+        NonNull::new(unsafe { bindings::eprog_get_file(file) }).map(Self)
+    }
+
+    /// Reads what is available, blocking until at least one byte is there or
+    /// the writer is gone (returns 0).
+    pub(crate) fn read(&self, buf: &mut [u8]) -> Result<usize> {
+        let mut pos: bindings::loff_t = 0;
+        // SAFETY: The file is valid by the type invariant and `buf` is
+        // valid for writes of `buf.len()` bytes.
+        let n = unsafe { bindings::kernel_read(self.0.as_ptr(), buf.as_mut_ptr().cast(), buf.len(), &mut pos) };
+        to_count(n)
+    }
+
+    /// Writes `buf`; returns how much was written.
+    pub(crate) fn write(&self, buf: &[u8]) -> Result<usize> {
+        let mut pos: bindings::loff_t = 0;
+        // SAFETY: The file is valid by the type invariant and `buf` is
+        // valid for reads of `buf.len()` bytes.
+        let n = unsafe { bindings::kernel_write(self.0.as_ptr(), buf.as_ptr().cast(), buf.len(), &mut pos) };
+        to_count(n)
+    }
+}
+
+fn to_count(n: isize) -> Result<usize> {
+    match usize::try_from(n) {
+        Ok(n) => Ok(n),
+        Err(_) => Err(Error::from_errno(n as i32)),
+    }
+}
+
+impl Drop for FileRef {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant this value owns one reference.
+        unsafe { bindings::fput(self.0.as_ptr()) };
+    }
+}

@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Turns the bytes a helper writes into safe kernel log records.
+//!
+//! Plain `no_std` Rust with no kernel dependency: the module compiles it in,
+//! and the host crate compiles it again for unit tests and fuzzing.
+//!
+//! - Lines are assembled across reads; a newline ends a record.
+//! - Every byte outside printable ASCII, and the backslash itself, is
+//!   escaped as `\xNN`, so a helper cannot forge log levels or other lines,
+//!   or send terminal escape sequences.
+//! - A record holds at most [`RECORD_MAX`] characters after escaping. A
+//!   longer line is cut into several records; each record that the next one
+//!   continues ends with a single `\`. Because every backslash of the
+//!   helper's own text is escaped, that mark cannot be forged.
+//! - [`LineAssembler::finish`] flushes a last line that has no newline.
+
+/// Most characters of one record, after escaping. With the module's
+/// `"eprog: From userspace: "` prefix and the mark, a record stays under
+/// printk's 1024-byte record limit.
+pub const RECORD_MAX: usize = 960;
+
+/// The mark ending a record that the next record continues.
+pub const CONTINUATION_MARK: &str = "\\";
+
+/// One log record's worth of a helper's line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Record<'a> {
+    /// Printable ASCII only, at most [`RECORD_MAX`] characters.
+    pub text: &'a str,
+    /// The helper's line goes on in the next record.
+    pub continued: bool,
+}
+
+impl Record<'_> {
+    /// The mark to print after [`Record::text`]: empty or [`CONTINUATION_MARK`].
+    pub fn mark(&self) -> &'static str {
+        if self.continued {
+            CONTINUATION_MARK
+        } else {
+            ""
+        }
+    }
+}
+
+/// Assembles escaped records from a byte stream.
+///
+/// # Invariants
+///
+/// `buf[..len]` is printable ASCII (the escaped text of the current line)
+/// and `len <= RECORD_MAX`.
+pub struct LineAssembler {
+    buf: [u8; RECORD_MAX],
+    len: usize,
+}
+
+impl Default for LineAssembler {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl LineAssembler {
+    /// Creates an assembler with an empty line.
+    pub const fn new() -> Self {
+        Self { buf: [0; RECORD_MAX], len: 0 }
+    }
+
+    /// Feeds bytes read from the helper; calls `emit` for each record that
+    /// is complete (ended by a newline, or full).
+    pub fn feed(&mut self, data: &[u8], emit: &mut impl FnMut(Record<'_>)) {
+        for &byte in data {
+            if byte == b'\n' {
+                self.emit(false, emit);
+                continue;
+            }
+            let mut escaped = [0u8; 4];
+            let escaped = escape(byte, &mut escaped);
+            if self.len + escaped.len() > RECORD_MAX {
+                self.emit(true, emit);
+            }
+            self.buf[self.len..self.len + escaped.len()].copy_from_slice(escaped);
+            self.len += escaped.len();
+        }
+    }
+
+    /// Emits the last line if the helper ended without a newline.
+    pub fn finish(&mut self, emit: &mut impl FnMut(Record<'_>)) {
+        if self.len > 0 {
+            self.emit(false, emit);
+        }
+    }
+
+    fn emit(&mut self, continued: bool, emit: &mut impl FnMut(Record<'_>)) {
+        // By the type invariant the buffer is ASCII; the error arm is never taken.
+        let text = core::str::from_utf8(&self.buf[..self.len]).unwrap_or("");
+        emit(Record { text, continued });
+        self.len = 0;
+    }
+}
+
+/// Escapes one byte into `out`; returns the characters to log for it.
+fn escape(byte: u8, out: &mut [u8; 4]) -> &[u8] {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    if (b' '..=b'~').contains(&byte) && byte != b'\\' {
+        out[0] = byte;
+        return &out[..1];
+    }
+    *out = [b'\\', b'x', HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 0xf)]];
+    &out[..]
+}

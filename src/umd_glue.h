@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The C interface of eprog's Rust code: bindgen reads this header, with the
+ * target kernel's own flags, to generate the Rust declarations. It covers
+ * the User Mode Driver API and the wrappers in umd_glue.c for what bindgen
+ * cannot call (macros, inline functions, module parameters).
+ */
+#ifndef EPROG_UMD_GLUE_H
+#define EPROG_UMD_GLUE_H
+
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/kthread.h>
+#include <linux/pid.h>
+#include <linux/sched/signal.h>
+#include <linux/usermode_driver.h>
+
+int eprog_kthread_start(int (*threadfn)(void *data), void *data,
+			const char *name, struct task_struct **task);
+void eprog_kthread_kill_stop(struct task_struct *task);
+void eprog_allow_kill(void);
+void eprog_flush_signals(void);
+void eprog_wait_for_exit(struct pid *pid);
+pid_t eprog_pid_nr(struct pid *pid);
+struct file *eprog_get_file(struct file *file);
+unsigned int eprog_interval_ms(void);
+
+#endif /* EPROG_UMD_GLUE_H */

@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The QEMU test harness: builds an initramfs, boots a test kernel, and
+//! hands back the console log for assertions.
+//!
+//! Paths to what `tests/run check` built come from the environment:
+//! `EPROG_ARCH`, `EPROG_KDIR_M` / `EPROG_KDIR_Y` (kernel build trees with
+//! `CONFIG_EMBEDDED_PROG=m` / `=y`), `EPROG_KO` (the out-of-tree module) and
+//! `EPROG_BUSYBOX` (a static busybox for the guest).
+
+#![allow(dead_code)] // Each test binary uses its own part of the harness.
+
+use std::env;
+use std::fs;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// What the console must never show, whatever a test does.
+pub const SPLATS: &[&str] =
+    &["WARNING:", "BUG:", "Oops", "Call Trace", "Kernel panic", "lockdep", "INFO: task", "soft lockup"];
+
+/// The line the default helper prints, as it arrives in the kernel log.
+pub const HELLO: &str = "eprog: From userspace: Hello, world!";
+
+/// A required setting from `tests/run`; panics with what to do if missing.
+pub fn setting(name: &str) -> PathBuf {
+    match env::var_os(name) {
+        Some(v) if !v.is_empty() => PathBuf::from(v),
+        _ => panic!("{name} is not set: run the QEMU tests through 'make check'"),
+    }
+}
+
+/// One row of the architecture table: how to boot a kernel for `arch`.
+pub struct Arch {
+    pub image: &'static str,
+    pub qemu: &'static [&'static str],
+    pub console: &'static str,
+}
+
+pub fn arch() -> Arch {
+    let name = env::var("EPROG_ARCH").unwrap_or_else(|_| "x86_64".into());
+    match name.as_str() {
+        "x86_64" => Arch {
+            image: "arch/x86/boot/bzImage",
+            qemu: &["qemu-system-x86_64", "-M", "pc", "-cpu", "qemu64"],
+            console: "ttyS0",
+        },
+        other => panic!("no QEMU settings for EPROG_ARCH={other}"),
+    }
+}
+
+/// An initramfs in the kernel's "newc" cpio format.
+#[derive(Default)]
+pub struct Initramfs {
+    data: Vec<u8>,
+    ino: u32,
+}
+
+impl Initramfs {
+    /// A busybox-only root: `/bin/busybox` and an `/init` running `script`
+    /// under busybox's shell. Nothing else: no `/dev/null`, no helper.
+    pub fn with_init(script: &str) -> Self {
+        let busybox = fs::read(setting("EPROG_BUSYBOX")).expect("cannot read EPROG_BUSYBOX");
+        let mut ramfs = Initramfs::default();
+        ramfs.dir("bin");
+        ramfs.file("bin/busybox", 0o755, &busybox);
+        ramfs.file("init", 0o755, format!("#!/bin/busybox sh\n{script}").as_bytes());
+        ramfs
+    }
+
+    pub fn dir(&mut self, name: &str) -> &mut Self {
+        self.entry(name, 0o040755, &[])
+    }
+
+    pub fn file(&mut self, name: &str, perm: u32, data: &[u8]) -> &mut Self {
+        self.entry(name, 0o100000 | perm, data)
+    }
+
+    fn entry(&mut self, name: &str, mode: u32, data: &[u8]) -> &mut Self {
+        self.ino += 1;
+        let fields = [self.ino, mode, 0, 0, 1, 0, data.len() as u32, 0, 0, 0, 0, name.len() as u32 + 1, 0];
+        self.data.extend_from_slice(b"070701");
+        for f in fields {
+            self.data.extend_from_slice(format!("{f:08x}").as_bytes());
+        }
+        self.data.extend_from_slice(name.as_bytes());
+        self.data.push(0);
+        self.pad();
+        self.data.extend_from_slice(data);
+        self.pad();
+        self
+    }
+
+    fn pad(&mut self) {
+        while self.data.len() % 4 != 0 {
+            self.data.push(0);
+        }
+    }
+
+    pub fn finish(mut self) -> Vec<u8> {
+        self.entry("TRAILER!!!", 0, &[]);
+        self.data
+    }
+}
+
+/// Guest shell prelude for tests that want a normal little system.
+pub const SYSTEM: &str = "\
+/bin/busybox mkdir -p /proc /sys /dev /tmp
+/bin/busybox mount -t proc proc /proc
+/bin/busybox mount -t sysfs sys /sys
+/bin/busybox mount -t devtmpfs dev /dev
+/bin/busybox --install -s /bin
+export PATH=/bin
+# Markers for the host: '@@ key value'.
+mark() { echo \"@@ $*\"; }
+shmem() { echo 1 > /proc/sys/vm/stat_refresh; sed -n 's/^Shmem: *\\([0-9]*\\) kB/\\1/p' /proc/meminfo; }
+procs() { ps -o pid,ppid,comm | grep -E 'eprog_(user|relay)' | grep -v grep; }
+";
+
+/// A finished boot: the whole console log.
+pub struct Boot {
+    pub log: String,
+    pub path: PathBuf,
+}
+
+/// Boots `kernel_dir`'s image with `initramfs` and extra kernel arguments;
+/// the guest's init must end with `reboot -f`. The log is kept in
+/// `target/qemu-logs/<name>.log` whatever happens.
+pub fn boot(name: &str, kernel_dir: &Path, initramfs: Vec<u8>, cmdline: &str, timeout: Duration) -> Boot {
+    let arch = arch();
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/qemu-logs");
+    fs::create_dir_all(&dir).unwrap();
+    let initrd = dir.join(format!("{name}.cpio"));
+    fs::write(&initrd, initramfs).unwrap();
+    let path = dir.join(format!("{name}.log"));
+    let append = format!("console={} panic=-1 loglevel=7 {cmdline}", arch.console);
+
+    eprintln!("[{name}] booting {} under QEMU (TCG)", kernel_dir.display());
+    let mut child = Command::new(arch.qemu[0])
+        .args(&arch.qemu[1..])
+        .args(["-accel", "tcg", "-m", "512", "-smp", "2", "-nographic", "-no-reboot"])
+        .arg("-kernel")
+        .arg(kernel_dir.join(arch.image))
+        .arg("-initrd")
+        .arg(&initrd)
+        .args(["-append", &append])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cannot start QEMU");
+
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = stdout.read_to_end(&mut buf);
+        buf
+    });
+    let start = Instant::now();
+    let timed_out = loop {
+        if child.try_wait().unwrap().is_some() {
+            break false;
+        }
+        if start.elapsed() > timeout {
+            let _ = child.kill();
+            let _ = child.wait();
+            break true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let mut err = String::new();
+    let _ = child.stderr.take().unwrap().read_to_string(&mut err);
+    let log = String::from_utf8_lossy(&reader.join().unwrap()).replace("\r\n", "\n");
+    let mut file = fs::File::create(&path).unwrap();
+    let _ = write!(file, "{log}{err}");
+    eprintln!("[{name}] done in {:.1} s, log: {}", start.elapsed().as_secs_f64(), path.display());
+    assert!(!timed_out, "{name}: QEMU did not finish within {timeout:?}; log: {}", path.display());
+    Boot { log, path }
+}
+
+impl Boot {
+    /// Values of the guest's `@@ key value` markers for `key`, in order.
+    pub fn markers(&self, key: &str) -> Vec<String> {
+        let prefix = format!("@@ {key} ");
+        self.log
+            .lines()
+            .filter_map(|l| l.strip_prefix(&prefix).or_else(|| (l == format!("@@ {key}")).then_some("")))
+            .map(|v| v.trim().to_string())
+            .collect()
+    }
+
+    /// The single value of marker `key`.
+    pub fn marker(&self, key: &str) -> String {
+        let all = self.markers(key);
+        assert_eq!(all.len(), 1, "expected one '@@ {key}' marker, got {all:?}; log: {}", self.path.display());
+        all.into_iter().next().unwrap()
+    }
+
+    /// Kernel log lines containing `needle`, without their timestamps.
+    pub fn kernel_lines(&self, needle: &str) -> Vec<&str> {
+        self.log.lines().filter(|l| l.contains(needle)).map(strip_timestamp).collect()
+    }
+
+    /// Lines after the first line containing `from`, up to the first line
+    /// containing `to` (whole log after `from` if `to` is empty).
+    pub fn between(&self, from: &str, to: &str) -> Vec<&str> {
+        let mut lines = self.log.lines().skip_while(|l| !l.contains(from)).skip(1);
+        let mut out = Vec::new();
+        for l in &mut lines {
+            if !to.is_empty() && l.contains(to) {
+                break;
+            }
+            out.push(l);
+        }
+        out
+    }
+
+    /// Fails if the console shows any kernel splat, or the guest did not
+    /// reach its end marker.
+    pub fn assert_clean(&self) {
+        for splat in SPLATS {
+            assert!(!self.log.contains(splat), "console shows '{splat}'; log: {}", self.path.display());
+        }
+        assert!(self.log.contains("reboot: Restarting system"), "the guest did not finish; log: {}", self.path.display());
+    }
+}
+
+fn strip_timestamp(line: &str) -> &str {
+    match line.find("] ") {
+        Some(i) if line.starts_with('[') => &line[i + 2..],
+        _ => line,
+    }
+}

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build (or reuse) a QEMU test kernel with eprog in the tree.
+#   tests/kernel.sh ARCH m|y     prints the kernel build directory on stdout
+# The build directory is cached by kernel version + config + toolchain, so a
+# second run only rebuilds what changed in the driver.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+
+arch=${1:?usage: kernel.sh ARCH m|y}
+mode=${2:?usage: kernel.sh ARCH m|y}
+case "$mode" in m|y) ;; *) die "mode must be m or y, not '$mode'" ;; esac
+arch_table "$arch"
+
+src=$(linux_tree)
+make -s -C "$here/.." install-into-tree KSRC="$src" >&2
+
+fragment="$here/qemu-$arch.config"
+toolchain="$(rustc --version) $(bindgen --version) $(clang --version | head -n 1)"
+key=$( (cat "$fragment"; echo "$toolchain") | sha256sum | cut -c1-12)
+ver=$(basename "$src")
+build="$EPROG_CACHE/build/$ver-$arch-$key-$mode"
+other="$EPROG_CACHE/build/$ver-$arch-$key-$( [ "$mode" = m ] && echo y || echo m)"
+kmake() { make -C "$src" O="$build" ARCH="$KARCH" LLVM=1 "$@"; }
+
+say "kernel $ver for $arch, CONFIG_EMBEDDED_PROG=$mode ($toolchain)"
+if [ ! -f "$build/.config" ]; then
+	if [ -f "$other/.eprog-built" ]; then
+		# Same config but for one driver option: reuse the sibling's
+		# objects, only the driver and the final link are redone.
+		say "seeding from $(basename "$other")"
+		rm -rf "$build.tmp" && cp -a "$other" "$build.tmp" && mv "$build.tmp" "$build"
+		rm -f "$build/.eprog-built"
+	else
+		mkdir -p "$build"
+		kmake -s tinyconfig >&2
+	fi
+	printf 'CONFIG_EMBEDDED_PROG=%s\n' "$mode" | cat "$fragment" - > "$build/eprog.config"
+	"$src/scripts/kconfig/merge_config.sh" -m -O "$build" "$build/.config" \
+		"$build/eprog.config" >/dev/null
+	kmake -s olddefconfig >&2
+	missing=$(grep '^CONFIG_' "$build/eprog.config" | while read -r opt; do
+		grep -qx "$opt" "$build/.config" || echo "$opt"; done)
+	if [ -n "$missing" ]; then
+		rm -f "$build/.config"
+		die "the kernel config lacks: $(echo $missing) (is Rust available? see 'make -C $src LLVM=1 rustavailable')"
+	fi
+fi
+
+log="$build/build.log"
+say "building kernel and in-tree modules (log: $log); first build takes ~6 min on 2 cores"
+start=$(date +%s)
+kmake -j"$(nproc)" "$(basename "$KIMAGE")" modules >"$log" 2>&1 </dev/null &
+pid=$!
+while kill -0 "$pid" 2>/dev/null; do
+	sleep 20
+	kill -0 "$pid" 2>/dev/null && say "  ... $(($(date +%s) - start)) s, $(grep -c '^  [A-Z]' "$log" || true) steps, last: $(tail -n 1 "$log" | cut -c1-70)"
+done
+if ! wait "$pid"; then
+	tail -n 40 "$log" >&2
+	die "kernel build failed; full log kept at $log"
+fi
+touch "$build/.eprog-built"
+say "kernel ready in $(($(date +%s) - start)) s: $build/$KIMAGE"
+echo "$build"

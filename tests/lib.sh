@@ -1,0 +1,52 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared settings for the test and demo scripts: versions, cache, arch table.
+# Sourced, never run.
+
+# What the kernel build depends on, pinned so a newer machine default cannot
+# silently break the 6.12 build.
+RUST_VERSION=1.95.0
+BINDGEN_VERSION=0.73.2
+LINUX_PACKAGE=linux-source-6.12
+
+export RUSTUP_TOOLCHAIN=$RUST_VERSION
+export PATH="$HOME/.cargo/bin:$PATH"
+
+# Kernel trees, builds and downloads live outside the repository.
+EPROG_CACHE=${EPROG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/eprog}
+
+# One row per architecture: kernel ARCH, boot image, helper target, QEMU.
+arch_table() {
+	case "$1" in
+	x86_64) KARCH=x86_64 KIMAGE=arch/x86/boot/bzImage
+		UMH_RUST_TARGET=x86_64-unknown-linux-musl
+		QEMU="qemu-system-x86_64 -M pc -cpu qemu64" QEMU_CONSOLE=ttyS0 ;;
+	*) echo "eprog: unsupported architecture '$1' (supported: x86_64)" >&2; return 1 ;;
+	esac
+}
+
+# Progress lines go to stderr so that scripts can print results on stdout.
+say() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'eprog: %s\n' "$*" >&2; exit 1; }
+
+# The driver's source tree (Debian's linux-source, with eprog installed).
+linux_tree() {
+	local deb ver dir
+	mkdir -p "$EPROG_CACHE/src"
+	deb=$(ls "$EPROG_CACHE"/src/"$LINUX_PACKAGE"_*.deb 2>/dev/null | tail -n 1)
+	if [ -z "$deb" ]; then
+		say "downloading $LINUX_PACKAGE (Debian package, apt configuration unchanged)"
+		(cd "$EPROG_CACHE/src" && apt-get download "$LINUX_PACKAGE" >&2 2>/dev/null) ||
+			die "apt-get download $LINUX_PACKAGE failed (run 'apt-get update' first?)"
+		deb=$(ls "$EPROG_CACHE"/src/"$LINUX_PACKAGE"_*.deb | tail -n 1)
+	fi
+	ver=$(dpkg-deb -f "$deb" Version)
+	dir="$EPROG_CACHE/src/linux-${ver//\~/+}"
+	if [ ! -f "$dir/.eprog-extracted" ]; then
+		say "extracting $LINUX_PACKAGE $ver"
+		rm -rf "$dir" "$dir.tmp" && mkdir -p "$dir.tmp"
+		dpkg-deb --fsys-tarfile "$deb" | tar -xO --wildcards '*/linux-source-*.tar.xz' |
+			xz -dc -T0 | tar -x -C "$dir.tmp" --strip-components=1 || die "cannot extract $deb"
+		touch "$dir.tmp/.eprog-extracted" && mv "$dir.tmp" "$dir"
+	fi
+	echo "$dir"
+}

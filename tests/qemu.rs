@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! eprog in a booted kernel: QEMU tests on the kernels `tests/run` built.
+//! Each test boots its own guest and asserts on its console log.
+
+mod common;
+
+use common::{boot, setting, Initramfs, HELLO, SYSTEM};
+use std::fs;
+use std::path::Path;
+use std::time::Duration;
+
+const MINUTE: Duration = Duration::from_secs(60);
+
+/// Loads `ko`, checks the helper and its relay, unloads, checks that
+/// nothing is left, and that no line comes after the unload.
+fn module_life_cycle(name: &str, ko: &Path) {
+    let ko = fs::read(ko).expect("cannot read the module");
+    let script = format!(
+        "{SYSTEM}
+mark shmem-before $(shmem)
+insmod /eprog.ko interval_ms=200; mark insmod $?
+procs | while read pid ppid comm; do mark proc $comm $ppid; done
+sleep 1
+rmmod eprog; mark rmmod $?
+mark left $(procs | wc -l)
+mark lsmod $(grep -c eprog /proc/modules)
+sleep 1
+mark shmem-after $(shmem)
+mark end
+reboot -f
+"
+    );
+    let mut ramfs = Initramfs::with_init(&script);
+    ramfs.file("eprog.ko", 0o644, &ko);
+    let b = boot(name, &setting("EPROG_KDIR_M"), ramfs.finish(), "", 2 * MINUTE);
+    b.assert_clean();
+
+    assert_eq!(b.marker("insmod"), "0", "insmod failed");
+    let procs = b.markers("proc");
+    assert!(procs.contains(&"eprog_user 2".to_string()), "no eprog_user child of kthreadd: {procs:?}");
+    assert!(procs.contains(&"eprog_relay 2".to_string()), "no eprog_relay kernel thread: {procs:?}");
+    assert_eq!(b.marker("rmmod"), "0", "rmmod failed");
+    assert_eq!(b.marker("left"), "0", "a helper process or relay thread survived rmmod");
+    assert_eq!(b.marker("lsmod"), "0", "the module is still listed");
+
+    // At least two lines, relayed while the helper ran, none after.
+    let started = "eprog: helper eprog_user started";
+    let stopped = "eprog: helper stopped";
+    let relayed: Vec<_> = b.between(started, stopped).into_iter().filter(|l| l.contains(HELLO)).collect();
+    assert!(relayed.len() >= 2, "expected two or more relayed lines, got {relayed:?}");
+    assert!(!b.between(stopped, "").iter().any(|l| l.contains("eprog:")), "an eprog line came after rmmod");
+    // The private tmpfs and its copy of the helper are freed.
+    assert_eq!(b.marker("shmem-before"), b.marker("shmem-after"), "Shmem did not return to its baseline");
+}
+
+#[test]
+#[ignore = "boots QEMU: run through 'make check'"]
+fn out_of_tree_module_relays_and_unloads_cleanly() {
+    module_life_cycle("module-out-of-tree", &setting("EPROG_KO"));
+}
+
+#[test]
+#[ignore = "boots QEMU: run through 'make check'"]
+fn in_tree_module_relays_and_unloads_cleanly() {
+    module_life_cycle("module-in-tree", &setting("EPROG_KDIR_M").join("drivers/misc/eprog/eprog.ko"));
+}
+
+#[test]
+#[ignore = "boots QEMU: run through 'make check'"]
+fn twenty_load_unload_cycles() {
+    const CYCLES: usize = 20;
+    let ko = fs::read(setting("EPROG_KO")).unwrap();
+    let script = format!(
+        "{SYSTEM}
+mark shmem-before $(shmem)
+i=0
+while [ $i -lt {CYCLES} ]; do
+    insmod /eprog.ko interval_ms=100 || mark fail insmod $i
+    [ \"$(procs | wc -l)\" = 2 ] || mark fail running $i
+    sleep 0.3
+    rmmod eprog || mark fail rmmod $i
+    [ \"$(procs | wc -l)\" = 0 ] || mark fail left $i
+    i=$((i + 1))
+done
+sleep 1
+mark shmem-after $(shmem)
+mark end
+reboot -f
+"
+    );
+    let mut ramfs = Initramfs::with_init(&script);
+    ramfs.file("eprog.ko", 0o644, &ko);
+    let b = boot("module-cycles", &setting("EPROG_KDIR_M"), ramfs.finish(), "", 4 * MINUTE);
+    b.assert_clean();
+    assert_eq!(b.markers("fail"), Vec::<String>::new(), "some cycles misbehaved");
+    assert_eq!(b.kernel_lines("eprog: helper eprog_user started").len(), CYCLES);
+    assert_eq!(b.kernel_lines("eprog: helper stopped").len(), CYCLES);
+    // Every cycle relayed: each start is followed by a line before its stop.
+    let log: Vec<_> = b.kernel_lines("eprog:");
+    let mut relayed_in_cycle = 0;
+    for line in log {
+        if line.contains("started") {
+            relayed_in_cycle = 0;
+        } else if line.contains(HELLO) {
+            relayed_in_cycle += 1;
+        } else if line.contains("stopped") {
+            assert!(relayed_in_cycle >= 1, "a cycle relayed no line; log: {}", b.path.display());
+        }
+    }
+    assert_eq!(b.marker("shmem-before"), b.marker("shmem-after"), "Shmem grew over the cycles");
+}
+
+#[test]
+#[ignore = "boots QEMU: run through 'make check'"]
+fn built_in_helper_runs_without_any_file_system() {
+    // No mounts at all, no /dev/null, no helper file: the initramfs holds
+    // only busybox and this script.
+    let script = "\
+[ -e /dev/null ] && echo '@@ devnull present' || echo '@@ devnull absent'
+[ -e /proc/self ] && echo '@@ proc mounted' || echo '@@ proc absent'
+/bin/busybox find / -name 'eprog*' | /bin/busybox wc -l | { read n; echo \"@@ helper-files $n\"; }
+/bin/busybox sleep 2
+echo '@@ end'
+/bin/busybox reboot -f
+";
+    let ramfs = Initramfs::with_init(script);
+    let b = boot("built-in", &setting("EPROG_KDIR_Y"), ramfs.finish(), "eprog.interval_ms=200", 2 * MINUTE);
+    b.assert_clean();
+    assert_eq!(b.marker("devnull"), "absent");
+    assert_eq!(b.marker("proc"), "absent");
+    assert_eq!(b.marker("helper-files"), "0");
+    assert_eq!(b.kernel_lines("eprog: helper eprog_user started").len(), 1, "the built-in module did not start");
+    let relayed = b.between("eprog: helper eprog_user started", "@@ end");
+    assert!(relayed.iter().filter(|l| l.contains(HELLO)).count() >= 2, "fewer than two lines relayed");
+}

@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A tiny runtime for eprog helpers: no libc, no `std`, no file system.
+//!
+//! eprog starts its helper from a private tmpfs with only two pipes: fd 0
+//! from the kernel and fd 1 to the kernel (fd 2 is closed, and there may be
+//! no `/dev/null` or `/proc` at all). `std`'s start-up aborts in that world,
+//! so helpers use this crate instead: write an ordinary `fn main() -> i32`
+//! and name it with [`main!`].
+//!
+//! ```ignore
+//! #![no_std]
+//! #![no_main]
+//! umh::main!(main);
+//! fn main() -> i32 {
+//!     umh::print(b"Hello from user space\n");
+//!     0
+//! }
+//! ```
+#![cfg_attr(not(test), no_std)]
+
+mod config;
+mod io;
+#[cfg(not(test))]
+mod mem;
+#[cfg(not(test))]
+mod rt;
+mod syscall;
+
+pub use config::{config_value, read_config_line};
+pub use io::{print, Stdout};
+pub use syscall::{exit, read, sleep_ms, write};
+
+/// Names the helper's `fn main() -> i32`; its result is the exit status.
+#[macro_export]
+macro_rules! main {
+    ($main:path) => {
+        /// Called by the runtime's entry point once the process is set up.
+        #[no_mangle]
+        pub fn __umh_main() -> i32 {
+            $main()
+        }
+    };
+}

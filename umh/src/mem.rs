@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The memory functions the compiler may call (libc would provide them).
+//!
+//! Copies and fills go through volatile accesses: LLVM would otherwise
+//! recognise the loops as memcpy/memset and turn them into calls to
+//! themselves. Helpers move few bytes, so byte loops are fast enough.
+
+use core::ptr::{read_volatile, write_volatile};
+
+/// # Safety
+///
+/// `dst` and `src` must be valid for `n` bytes and must not overlap.
+#[no_mangle]
+pub unsafe extern "C" fn memcpy(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
+    for i in 0..n {
+        // SAFETY: `i < n` and the caller guarantees both ranges are valid.
+        unsafe { write_volatile(dst.add(i), read_volatile(src.add(i))) };
+    }
+    dst
+}
+
+/// # Safety
+///
+/// `dst` and `src` must be valid for `n` bytes; they may overlap.
+#[no_mangle]
+pub unsafe extern "C" fn memmove(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
+    if (dst as usize) <= (src as usize) {
+        // SAFETY: Copying forwards is safe for overlap with `dst` first.
+        return unsafe { memcpy(dst, src, n) };
+    }
+    for i in (0..n).rev() {
+        // SAFETY: `i < n`; copying backwards handles `dst` after `src`.
+        unsafe { write_volatile(dst.add(i), read_volatile(src.add(i))) };
+    }
+    dst
+}
+
+/// # Safety
+///
+/// `dst` must be valid for writes of `n` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn memset(dst: *mut u8, c: i32, n: usize) -> *mut u8 {
+    for i in 0..n {
+        // SAFETY: `i < n` and the caller guarantees the range is valid.
+        unsafe { write_volatile(dst.add(i), c as u8) };
+    }
+    dst
+}
+
+/// # Safety
+///
+/// `a` and `b` must be valid for reads of `n` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
+    for i in 0..n {
+        // SAFETY: `i < n` and the caller guarantees both ranges are valid.
+        let (x, y) = unsafe { (*a.add(i), *b.add(i)) };
+        if x != y {
+            return i32::from(x) - i32::from(y);
+        }
+    }
+    0
+}
+
+/// # Safety
+///
+/// As for [`memcmp`].
+#[no_mangle]
+pub unsafe extern "C" fn bcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
+    // SAFETY: Same contract as `memcmp`.
+    unsafe { memcmp(a, b, n) }
+}

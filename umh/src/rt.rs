@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Process entry and panics: what a C runtime's crt1.o and abort() would do.
+
+use core::fmt::Write;
+
+extern "Rust" {
+    /// The helper's main function, defined by [`crate::main!`].
+    fn __umh_main() -> i32;
+}
+
+// The kernel enters at `_start` with the stack pointer on argc; nothing else
+// is set up. Clear the frame pointer for unwinders and align the stack as
+// the C ABI requires, then go to Rust.
+#[cfg(target_arch = "x86_64")]
+core::arch::global_asm!(
+    ".globl _start",
+    "_start:",
+    "xor ebp, ebp",
+    "and rsp, -16",
+    "call {start}",
+    "ud2",
+    start = sym start,
+);
+
+#[cfg(target_arch = "aarch64")]
+core::arch::global_asm!(
+    ".globl _start",
+    "_start:",
+    "mov x29, xzr",
+    "mov x30, xzr",
+    "bl {start}",
+    "udf #0",
+    start = sym start,
+);
+
+extern "C" fn start() -> ! {
+    // SAFETY: `__umh_main` is the safe `fn() -> i32` that `main!` defines;
+    // an extern block only cannot declare it safe.
+    let code = unsafe { __umh_main() };
+    crate::exit(code)
+}
+
+/// Reports a panic on stdout, so it reaches the kernel log, and exits
+/// with status 101 like a `std` program would.
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
+    let _ = writeln!(crate::Stdout, "panic: {}", info);
+    crate::exit(101)
+}

@@ -17,21 +17,26 @@ export LLVM
 DRIVER_FILES := $(wildcard Kbuild Kconfig blob.S src/*.rs src/*.c src/*.h \
 	umh/Cargo.toml umh/Cargo.lock umh/src/*.rs umh/src/*/*.rs umh/.cargo/config.toml)
 
-.PHONY: modules clean install-into-tree demo check
+.PHONY: modules clean copy-driver install-into-tree demo check
 
 modules:
 	@test -d "$(KDIR)" || { echo "eprog: KDIR=$(KDIR) is not a kernel build tree (pass KDIR=<path>)" >&2; exit 1; }
-	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR) $(if $(UMH_BLOB),UMH_BLOB=$(abspath $(UMH_BLOB))) modules
 
 clean:
 	@if [ -d "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
 	rm -rf umh/target target
 
+# Copies the driver's files to DEST, touching only those that changed (so
+# an unchanged driver is not rebuilt).
+copy-driver:
+	@test -n "$(DEST)" || { echo "eprog: pass DEST=<directory>" >&2; exit 1; }
+	@for f in $(DRIVER_FILES); do install -C -D -m 644 $$f $(DEST)/$$f || exit 1; done
+
 # Idempotent: copies only what changed and adds each hook once.
 install-into-tree:
 	@test -f "$(KSRC)/drivers/misc/Kconfig" || { echo "eprog: KSRC=$(KSRC) is not a kernel source tree (pass KSRC=<path>)" >&2; exit 1; }
-	@for f in $(DRIVER_FILES); do \
-		install -C -D -m 644 $$f $(KSRC)/drivers/misc/eprog/$$f || exit 1; done
+	@$(MAKE) -s copy-driver DEST=$(KSRC)/drivers/misc/eprog
 	@grep -q '^source "drivers/misc/eprog/Kconfig"' $(KSRC)/drivers/misc/Kconfig || \
 		sed -i '$$s|^endmenu$$|source "drivers/misc/eprog/Kconfig"\nendmenu|' $(KSRC)/drivers/misc/Kconfig
 	@grep -q '^source "drivers/misc/eprog/Kconfig"' $(KSRC)/drivers/misc/Kconfig || \

@@ -11,7 +11,8 @@ use std::path::PathBuf;
 use std::process::Command;
 
 fn main() {
-    let root = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let root =
+        PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     let arch = env::var("CARGO_CFG_TARGET_ARCH").expect("cargo sets CARGO_CFG_TARGET_ARCH");
     let target = format!("{arch}-unknown-linux-musl");
@@ -23,7 +24,15 @@ fn main() {
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = Command::new(cargo)
         .current_dir(&umh)
-        .args(["build", "--quiet", "--offline", "--locked", "--release", "--target", &target])
+        .args([
+            "build",
+            "--quiet",
+            "--offline",
+            "--locked",
+            "--release",
+            "--target",
+            &target,
+        ])
         .arg("--target-dir")
         .arg(out.join("umh"))
         // This build's own settings must not leak into the helper's.
@@ -31,10 +40,19 @@ fn main() {
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
         .env_remove("CARGO_TARGET_DIR")
         .env_remove("CARGO_BUILD_TARGET")
+        .env_remove("RUSTC_WRAPPER")
+        .env_remove("RUSTC_WORKSPACE_WRAPPER")
         .status()
         .expect("cannot run cargo to build the helper");
-    assert!(status.success(), "building the helper (umh/) for {target} failed");
+    assert!(
+        status.success(),
+        "building the helper (umh/) for {target} failed"
+    );
 
-    let helper = out.join("umh").join(&target).join("release").join("eprog_user");
+    let helper = out
+        .join("umh")
+        .join(&target)
+        .join("release")
+        .join("eprog_user");
     println!("cargo:rustc-env=EPROG_HOST_HELPER={}", helper.display());
 }

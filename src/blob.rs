@@ -31,7 +31,10 @@ pub(crate) fn load(name: &'static CStr) -> Result<Umd> {
     // ends, and `Umd::load` copies them before returning.
     let blob = unsafe { core::slice::from_raw_parts(start, end.offset_from(start) as usize) };
     if !is_elf(blob) {
-        pr_err!("embedded helper ({} bytes) is not an ELF executable\n", blob.len());
+        pr_err!(
+            "embedded helper ({} bytes) is not an ELF executable\n",
+            blob.len()
+        );
         return Err(ENOEXEC);
     }
     Umd::load(name, blob)

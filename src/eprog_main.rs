@@ -11,8 +11,8 @@
 use kernel::prelude::*;
 use kernel::str::CString;
 
-mod blob;
 mod bindings;
+mod blob;
 mod file;
 // Also the host crate's public API (for its tests), hence `pub` items.
 #[allow(unreachable_pub)]
@@ -45,14 +45,19 @@ impl kernel::Module for Eprog {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         let mut helper = blob::load(HELPER_NAME)
             .inspect_err(|e| pr_err!("loading the helper failed: {:?}\n", e))?;
-        let pipes = helper.start().inspect_err(|e| pr_err!("starting the helper failed: {:?}\n", e))?;
+        let pipes = helper
+            .start()
+            .inspect_err(|e| pr_err!("starting the helper failed: {:?}\n", e))?;
         // The helper's only configuration channel: it gets no arguments and
         // no environment. A pipe this new has room for the line.
         let config = CString::try_from_fmt(kernel::fmt!("interval_ms={}\n", interval_ms()))?;
         pipes.stdin.write(config.as_bytes())?;
         let relay = RelayThread::spawn(pipes.stdout)?;
         pr_info!("helper {} started, pid {}\n", HELPER_NAME, helper.pid());
-        Ok(Eprog { _relay: relay, helper })
+        Ok(Eprog {
+            _relay: relay,
+            helper,
+        })
     }
 }
 

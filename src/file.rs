@@ -38,7 +38,14 @@ impl FileRef {
         let mut pos: bindings::loff_t = 0;
         // SAFETY: The file is valid by the type invariant and `buf` is
         // valid for writes of `buf.len()` bytes.
-        let n = unsafe { bindings::kernel_read(self.0.as_ptr(), buf.as_mut_ptr().cast(), buf.len(), &mut pos) };
+        let n = unsafe {
+            bindings::kernel_read(
+                self.0.as_ptr(),
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                &mut pos,
+            )
+        };
         to_count(n)
     }
 
@@ -47,7 +54,9 @@ impl FileRef {
         let mut pos: bindings::loff_t = 0;
         // SAFETY: The file is valid by the type invariant and `buf` is
         // valid for reads of `buf.len()` bytes.
-        let n = unsafe { bindings::kernel_write(self.0.as_ptr(), buf.as_ptr().cast(), buf.len(), &mut pos) };
+        let n = unsafe {
+            bindings::kernel_write(self.0.as_ptr(), buf.as_ptr().cast(), buf.len(), &mut pos)
+        };
         to_count(n)
     }
 }

@@ -63,7 +63,10 @@ impl Default for LineAssembler {
 impl LineAssembler {
     /// Creates an assembler with an empty line.
     pub const fn new() -> Self {
-        Self { buf: [0; RECORD_MAX], len: 0 }
+        Self {
+            buf: [0; RECORD_MAX],
+            len: 0,
+        }
     }
 
     /// Feeds bytes read from the helper; calls `emit` for each record that
@@ -106,6 +109,11 @@ fn escape(byte: u8, out: &mut [u8; 4]) -> &[u8] {
         out[0] = byte;
         return &out[..1];
     }
-    *out = [b'\\', b'x', HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 0xf)]];
+    *out = [
+        b'\\',
+        b'x',
+        HEX[usize::from(byte >> 4)],
+        HEX[usize::from(byte & 0xf)],
+    ];
     &out[..]
 }

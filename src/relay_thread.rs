@@ -2,10 +2,10 @@
 
 //! The kernel thread that reads a helper's stdout and logs each line.
 
-use kernel::ffi::{c_int, c_void};
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::error::to_result;
+use kernel::ffi::{c_int, c_void};
 use kernel::prelude::*;
 
 use crate::bindings;
@@ -38,7 +38,13 @@ unsafe impl Sync for RelayThread {}
 impl RelayThread {
     /// Starts a kernel thread named `eprog_relay` that relays `stdout`.
     pub(crate) fn spawn(stdout: FileRef) -> Result<Self> {
-        let shared = KBox::new(Shared { stdout, stopping: AtomicBool::new(false) }, GFP_KERNEL)?;
+        let shared = KBox::new(
+            Shared {
+                stdout,
+                stopping: AtomicBool::new(false),
+            },
+            GFP_KERNEL,
+        )?;
         let mut task = core::ptr::null_mut();
         // SAFETY: `relay_main` has the kthread signature; it gets a pointer to
         // `shared`, which `Drop` keeps alive until the thread has ended.

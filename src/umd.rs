@@ -48,7 +48,9 @@ impl Umd {
         // SAFETY: `info` is a zeroed umd_info with a name that lives forever;
         // `blob` is valid for reads of its length during the call, which
         // copies it.
-        to_result(unsafe { bindings::umd_load_blob(&mut *info, blob.as_ptr().cast(), blob.len()) })?;
+        to_result(unsafe {
+            bindings::umd_load_blob(&mut *info, blob.as_ptr().cast(), blob.len())
+        })?;
         Ok(Self { info })
     }
 
@@ -66,7 +68,12 @@ impl Umd {
             return Err(ENOEXEC);
         }
         // SAFETY: The process is running, so both pipe files are valid.
-        let pipes = unsafe { (FileRef::get(self.info.pipe_to_umh), FileRef::get(self.info.pipe_from_umh)) };
+        let pipes = unsafe {
+            (
+                FileRef::get(self.info.pipe_to_umh),
+                FileRef::get(self.info.pipe_from_umh),
+            )
+        };
         match pipes {
             (Some(stdin), Some(stdout)) => Ok(Pipes { stdin, stdout }),
             _ => {

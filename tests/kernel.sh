@@ -3,6 +3,9 @@
 #
 # Build (or reuse) a QEMU test kernel with eprog in the tree.
 #   tests/kernel.sh ARCH m|y     prints the kernel build directory on stdout
+#   tests/kernel.sh ARCH configured-without-umd
+#                                a configured (not built) tree whose config
+#                                selects no USERMODE_DRIVER, to test refusal
 # The build directory is cached by kernel version + config + toolchain, so a
 # second run only rebuilds what changed in the driver.
 set -euo pipefail
@@ -10,8 +13,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
 arch=${1:?usage: kernel.sh ARCH m|y}
-mode=${2:?usage: kernel.sh ARCH m|y}
-case "$mode" in m|y) ;; *) die "mode must be m or y, not '$mode'" ;; esac
+mode=${2:?usage: kernel.sh ARCH m|y|configured-without-umd}
+case "$mode" in
+m|y) option="CONFIG_EMBEDDED_PROG=$mode" ;;
+configured-without-umd) option="# CONFIG_EMBEDDED_PROG is not set" ;;
+*) die "mode must be m, y or configured-without-umd, not '$mode'" ;;
+esac
 arch_table "$arch"
 
 src=$(linux_tree)
@@ -27,7 +34,7 @@ kmake() { make -C "$src" O="$build" ARCH="$KARCH" LLVM=1 "$@"; }
 
 say "kernel $ver for $arch, CONFIG_EMBEDDED_PROG=$mode ($toolchain)"
 if [ ! -f "$build/.config" ]; then
-	if [ -f "$other/.eprog-built" ]; then
+	if [ "$mode" != configured-without-umd ] && [ -f "$other/.eprog-built" ]; then
 		# Same config but for one driver option: reuse the sibling's
 		# objects, only the driver and the final link are redone.
 		say "seeding from $(basename "$other")"
@@ -37,7 +44,7 @@ if [ ! -f "$build/.config" ]; then
 		mkdir -p "$build"
 		kmake -s tinyconfig >&2
 	fi
-	printf 'CONFIG_EMBEDDED_PROG=%s\n' "$mode" | cat "$fragment" - > "$build/eprog.config"
+	printf '%s\n' "$option" | cat "$fragment" - > "$build/eprog.config"
 	"$src/scripts/kconfig/merge_config.sh" -m -O "$build" "$build/.config" \
 		"$build/eprog.config" >/dev/null
 	kmake -s olddefconfig >&2
@@ -49,14 +56,24 @@ if [ ! -f "$build/.config" ]; then
 	fi
 fi
 
+if [ "$mode" = configured-without-umd ]; then
+	kmake -s syncconfig >&2
+	grep -q '^CONFIG_USERMODE_DRIVER=y' "$build/.config" && die "USERMODE_DRIVER is still selected in $build"
+	echo "$build"
+	exit 0
+fi
+
 log="$build/build.log"
 say "building kernel and in-tree modules (log: $log); first build takes ~6 min on 2 cores"
 start=$(date +%s)
 kmake -j"$(nproc)" "$(basename "$KIMAGE")" modules >"$log" 2>&1 </dev/null &
 pid=$!
+ticks=0
 while kill -0 "$pid" 2>/dev/null; do
-	sleep 20
-	kill -0 "$pid" 2>/dev/null && say "  ... $(($(date +%s) - start)) s, $(grep -c '^  [A-Z]' "$log" || true) steps, last: $(tail -n 1 "$log" | cut -c1-70)"
+	sleep 1
+	ticks=$((ticks + 1))
+	[ $((ticks % 20)) = 0 ] && kill -0 "$pid" 2>/dev/null &&
+		say "  ... $ticks s, $(grep -c '^  [A-Z]' "$log" || true) steps, last: $(tail -n 1 "$log" | cut -c1-70)"
 done
 if ! wait "$pid"; then
 	tail -n 40 "$log" >&2

@@ -33,25 +33,55 @@ reboot -f
     );
     let mut ramfs = Initramfs::with_init(&script);
     ramfs.file("eprog.ko", 0o644, &ko);
-    let b = boot(name, &setting("EPROG_KDIR_M"), ramfs.finish(), "", 2 * MINUTE);
+    let b = boot(
+        name,
+        &setting("EPROG_KDIR_M"),
+        ramfs.finish(),
+        "",
+        2 * MINUTE,
+    );
     b.assert_clean();
 
     assert_eq!(b.marker("insmod"), "0", "insmod failed");
     let procs = b.markers("proc");
-    assert!(procs.contains(&"eprog_user 2".to_string()), "no eprog_user child of kthreadd: {procs:?}");
-    assert!(procs.contains(&"eprog_relay 2".to_string()), "no eprog_relay kernel thread: {procs:?}");
+    assert!(
+        procs.contains(&"eprog_user 2".to_string()),
+        "no eprog_user child of kthreadd: {procs:?}"
+    );
+    assert!(
+        procs.contains(&"eprog_relay 2".to_string()),
+        "no eprog_relay kernel thread: {procs:?}"
+    );
     assert_eq!(b.marker("rmmod"), "0", "rmmod failed");
-    assert_eq!(b.marker("left"), "0", "a helper process or relay thread survived rmmod");
+    assert_eq!(
+        b.marker("left"),
+        "0",
+        "a helper process or relay thread survived rmmod"
+    );
     assert_eq!(b.marker("lsmod"), "0", "the module is still listed");
 
     // At least two lines, relayed while the helper ran, none after.
     let started = "eprog: helper eprog_user started";
     let stopped = "eprog: helper stopped";
-    let relayed: Vec<_> = b.between(started, stopped).into_iter().filter(|l| l.contains(HELLO)).collect();
-    assert!(relayed.len() >= 2, "expected two or more relayed lines, got {relayed:?}");
-    assert!(!b.between(stopped, "").iter().any(|l| l.contains("eprog:")), "an eprog line came after rmmod");
+    let relayed: Vec<_> = b
+        .between(started, stopped)
+        .into_iter()
+        .filter(|l| l.contains(HELLO))
+        .collect();
+    assert!(
+        relayed.len() >= 2,
+        "expected two or more relayed lines, got {relayed:?}"
+    );
+    assert!(
+        !b.between(stopped, "").iter().any(|l| l.contains("eprog:")),
+        "an eprog line came after rmmod"
+    );
     // The private tmpfs and its copy of the helper are freed.
-    assert_eq!(b.marker("shmem-before"), b.marker("shmem-after"), "Shmem did not return to its baseline");
+    assert_eq!(
+        b.marker("shmem-before"),
+        b.marker("shmem-after"),
+        "Shmem did not return to its baseline"
+    );
 }
 
 #[test]
@@ -63,7 +93,10 @@ fn out_of_tree_module_relays_and_unloads_cleanly() {
 #[test]
 #[ignore = "boots QEMU: run through 'make check'"]
 fn in_tree_module_relays_and_unloads_cleanly() {
-    module_life_cycle("module-in-tree", &setting("EPROG_KDIR_M").join("drivers/misc/eprog/eprog.ko"));
+    module_life_cycle(
+        "module-in-tree",
+        &setting("EPROG_KDIR_M").join("drivers/misc/eprog/eprog.ko"),
+    );
 }
 
 #[test]
@@ -91,10 +124,23 @@ reboot -f
     );
     let mut ramfs = Initramfs::with_init(&script);
     ramfs.file("eprog.ko", 0o644, &ko);
-    let b = boot("module-cycles", &setting("EPROG_KDIR_M"), ramfs.finish(), "", 4 * MINUTE);
+    let b = boot(
+        "module-cycles",
+        &setting("EPROG_KDIR_M"),
+        ramfs.finish(),
+        "",
+        4 * MINUTE,
+    );
     b.assert_clean();
-    assert_eq!(b.markers("fail"), Vec::<String>::new(), "some cycles misbehaved");
-    assert_eq!(b.kernel_lines("eprog: helper eprog_user started").len(), CYCLES);
+    assert_eq!(
+        b.markers("fail"),
+        Vec::<String>::new(),
+        "some cycles misbehaved"
+    );
+    assert_eq!(
+        b.kernel_lines("eprog: helper eprog_user started").len(),
+        CYCLES
+    );
     assert_eq!(b.kernel_lines("eprog: helper stopped").len(), CYCLES);
     // Every cycle relayed: each start is followed by a line before its stop.
     let log: Vec<_> = b.kernel_lines("eprog:");
@@ -105,10 +151,18 @@ reboot -f
         } else if line.contains(HELLO) {
             relayed_in_cycle += 1;
         } else if line.contains("stopped") {
-            assert!(relayed_in_cycle >= 1, "a cycle relayed no line; log: {}", b.path.display());
+            assert!(
+                relayed_in_cycle >= 1,
+                "a cycle relayed no line; log: {}",
+                b.path.display()
+            );
         }
     }
-    assert_eq!(b.marker("shmem-before"), b.marker("shmem-after"), "Shmem grew over the cycles");
+    assert_eq!(
+        b.marker("shmem-before"),
+        b.marker("shmem-after"),
+        "Shmem grew over the cycles"
+    );
 }
 
 #[test]
@@ -125,12 +179,93 @@ echo '@@ end'
 /bin/busybox reboot -f
 ";
     let ramfs = Initramfs::with_init(script);
-    let b = boot("built-in", &setting("EPROG_KDIR_Y"), ramfs.finish(), "eprog.interval_ms=200", 2 * MINUTE);
+    let b = boot(
+        "built-in",
+        &setting("EPROG_KDIR_Y"),
+        ramfs.finish(),
+        "eprog.interval_ms=200",
+        2 * MINUTE,
+    );
     b.assert_clean();
     assert_eq!(b.marker("devnull"), "absent");
     assert_eq!(b.marker("proc"), "absent");
     assert_eq!(b.marker("helper-files"), "0");
-    assert_eq!(b.kernel_lines("eprog: helper eprog_user started").len(), 1, "the built-in module did not start");
+    assert_eq!(
+        b.kernel_lines("eprog: helper eprog_user started").len(),
+        1,
+        "the built-in module did not start"
+    );
     let relayed = b.between("eprog: helper eprog_user started", "@@ end");
-    assert!(relayed.iter().filter(|l| l.contains(HELLO)).count() >= 2, "fewer than two lines relayed");
+    assert!(
+        relayed.iter().filter(|l| l.contains(HELLO)).count() >= 2,
+        "fewer than two lines relayed"
+    );
+}
+
+#[test]
+#[ignore = "boots QEMU: run through 'make check'"]
+fn a_broken_blob_fails_insmod_with_enoexec_and_leaks_nothing() {
+    let kdir = setting("EPROG_KDIR_M");
+    let scratch = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    // Not ELF at all; and ELF magic with nothing executable behind it.
+    let text = scratch.join("not-elf");
+    fs::write(&text, b"#!/bin/sh\necho this is not a static executable\n").unwrap();
+    let fake = scratch.join("fake-elf");
+    let mut bytes = b"\x7fELF\x02\x01\x01".to_vec();
+    bytes.resize(256, 0);
+    fs::write(&fake, bytes).unwrap();
+
+    let mut ramfs = Initramfs::with_init(&format!(
+        "{SYSTEM}
+mark shmem-before $(shmem)
+insmod /not-elf.ko 2>&1 | sed 's/^/@@ not-elf /'
+insmod /fake-elf.ko 2>&1 | sed 's/^/@@ fake-elf /'
+mark left $(procs | wc -l) $(grep -c eprog /proc/modules)
+sleep 1
+mark shmem-after $(shmem)
+reboot -f
+"
+    ));
+    for (name, blob) in [("not-elf", &text), ("fake-elf", &fake)] {
+        let arg = format!("UMH_BLOB={}", blob.display());
+        let (dir, log, ok) = common::build_module(name, &kdir, &[arg.as_str()]);
+        assert!(ok, "building with {arg} failed:\n{log}");
+        ramfs.file(
+            &format!("{name}.ko"),
+            0o644,
+            &fs::read(dir.join("eprog.ko")).unwrap(),
+        );
+    }
+    let b = boot("broken-blob", &kdir, ramfs.finish(), "", 2 * MINUTE);
+    b.assert_clean();
+    // busybox's insmod words ENOEXEC as "invalid module format" (and tries
+    // twice: finit_module, then init_module).
+    for name in ["not-elf", "fake-elf"] {
+        let said = b.marker(name);
+        assert!(
+            said.contains("invalid module format"),
+            "{name}: insmod said {said:?}"
+        );
+    }
+    let not_elf = format!(
+        "eprog: embedded helper ({} bytes) is not an ELF executable",
+        fs::metadata(&text).unwrap().len()
+    );
+    assert!(
+        !b.kernel_lines(&not_elf).is_empty(),
+        "no clear message for a non-ELF blob"
+    );
+    assert!(!b
+        .kernel_lines("eprog: starting the helper failed: ENOEXEC")
+        .is_empty());
+    assert_eq!(
+        b.marker("left"),
+        "0 0",
+        "a process or the module survived the failed init"
+    );
+    assert_eq!(
+        b.marker("shmem-before"),
+        b.marker("shmem-after"),
+        "the tmpfs copy leaked"
+    );
 }

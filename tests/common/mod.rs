@@ -18,8 +18,16 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// What the console must never show, whatever a test does.
-pub const SPLATS: &[&str] =
-    &["WARNING:", "BUG:", "Oops", "Call Trace", "Kernel panic", "lockdep", "INFO: task", "soft lockup"];
+pub const SPLATS: &[&str] = &[
+    "WARNING:",
+    "BUG:",
+    "Oops",
+    "Call Trace",
+    "Kernel panic",
+    "lockdep",
+    "INFO: task",
+    "soft lockup",
+];
 
 /// The line the default helper prints, as it arrives in the kernel log.
 pub const HELLO: &str = "eprog: From userspace: Hello, world!";
@@ -66,7 +74,11 @@ impl Initramfs {
         let mut ramfs = Initramfs::default();
         ramfs.dir("bin");
         ramfs.file("bin/busybox", 0o755, &busybox);
-        ramfs.file("init", 0o755, format!("#!/bin/busybox sh\n{script}").as_bytes());
+        ramfs.file(
+            "init",
+            0o755,
+            format!("#!/bin/busybox sh\n{script}").as_bytes(),
+        );
         ramfs
     }
 
@@ -80,7 +92,21 @@ impl Initramfs {
 
     fn entry(&mut self, name: &str, mode: u32, data: &[u8]) -> &mut Self {
         self.ino += 1;
-        let fields = [self.ino, mode, 0, 0, 1, 0, data.len() as u32, 0, 0, 0, 0, name.len() as u32 + 1, 0];
+        let fields = [
+            self.ino,
+            mode,
+            0,
+            0,
+            1,
+            0,
+            data.len() as u32,
+            0,
+            0,
+            0,
+            0,
+            name.len() as u32 + 1,
+            0,
+        ];
         self.data.extend_from_slice(b"070701");
         for f in fields {
             self.data.extend_from_slice(format!("{f:08x}").as_bytes());
@@ -94,7 +120,7 @@ impl Initramfs {
     }
 
     fn pad(&mut self) {
-        while self.data.len() % 4 != 0 {
+        while !self.data.len().is_multiple_of(4) {
             self.data.push(0);
         }
     }
@@ -128,7 +154,13 @@ pub struct Boot {
 /// Boots `kernel_dir`'s image with `initramfs` and extra kernel arguments;
 /// the guest's init must end with `reboot -f`. The log is kept in
 /// `target/qemu-logs/<name>.log` whatever happens.
-pub fn boot(name: &str, kernel_dir: &Path, initramfs: Vec<u8>, cmdline: &str, timeout: Duration) -> Boot {
+pub fn boot(
+    name: &str,
+    kernel_dir: &Path,
+    initramfs: Vec<u8>,
+    cmdline: &str,
+    timeout: Duration,
+) -> Boot {
     let arch = arch();
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/qemu-logs");
     fs::create_dir_all(&dir).unwrap();
@@ -140,7 +172,16 @@ pub fn boot(name: &str, kernel_dir: &Path, initramfs: Vec<u8>, cmdline: &str, ti
     eprintln!("[{name}] booting {} under QEMU (TCG)", kernel_dir.display());
     let mut child = Command::new(arch.qemu[0])
         .args(&arch.qemu[1..])
-        .args(["-accel", "tcg", "-m", "512", "-smp", "2", "-nographic", "-no-reboot"])
+        .args([
+            "-accel",
+            "tcg",
+            "-m",
+            "512",
+            "-smp",
+            "2",
+            "-nographic",
+            "-no-reboot",
+        ])
         .arg("-kernel")
         .arg(kernel_dir.join(arch.image))
         .arg("-initrd")
@@ -175,8 +216,16 @@ pub fn boot(name: &str, kernel_dir: &Path, initramfs: Vec<u8>, cmdline: &str, ti
     let log = String::from_utf8_lossy(&reader.join().unwrap()).replace("\r\n", "\n");
     let mut file = fs::File::create(&path).unwrap();
     let _ = write!(file, "{log}{err}");
-    eprintln!("[{name}] done in {:.1} s, log: {}", start.elapsed().as_secs_f64(), path.display());
-    assert!(!timed_out, "{name}: QEMU did not finish within {timeout:?}; log: {}", path.display());
+    eprintln!(
+        "[{name}] done in {:.1} s, log: {}",
+        start.elapsed().as_secs_f64(),
+        path.display()
+    );
+    assert!(
+        !timed_out,
+        "{name}: QEMU did not finish within {timeout:?}; log: {}",
+        path.display()
+    );
     Boot { log, path }
 }
 
@@ -186,7 +235,10 @@ impl Boot {
         let prefix = format!("@@ {key} ");
         self.log
             .lines()
-            .filter_map(|l| l.strip_prefix(&prefix).or_else(|| (l == format!("@@ {key}")).then_some("")))
+            .filter_map(|l| {
+                l.strip_prefix(&prefix)
+                    .or_else(|| (l == format!("@@ {key}")).then_some(""))
+            })
             .map(|v| v.trim().to_string())
             .collect()
     }
@@ -194,13 +246,22 @@ impl Boot {
     /// The single value of marker `key`.
     pub fn marker(&self, key: &str) -> String {
         let all = self.markers(key);
-        assert_eq!(all.len(), 1, "expected one '@@ {key}' marker, got {all:?}; log: {}", self.path.display());
+        assert_eq!(
+            all.len(),
+            1,
+            "expected one '@@ {key}' marker, got {all:?}; log: {}",
+            self.path.display()
+        );
         all.into_iter().next().unwrap()
     }
 
     /// Kernel log lines containing `needle`, without their timestamps.
     pub fn kernel_lines(&self, needle: &str) -> Vec<&str> {
-        self.log.lines().filter(|l| l.contains(needle)).map(strip_timestamp).collect()
+        self.log
+            .lines()
+            .filter(|l| l.contains(needle))
+            .map(strip_timestamp)
+            .collect()
     }
 
     /// Lines after the first line containing `from`, up to the first line
@@ -221,9 +282,17 @@ impl Boot {
     /// reach its end marker.
     pub fn assert_clean(&self) {
         for splat in SPLATS {
-            assert!(!self.log.contains(splat), "console shows '{splat}'; log: {}", self.path.display());
+            assert!(
+                !self.log.contains(splat),
+                "console shows '{splat}'; log: {}",
+                self.path.display()
+            );
         }
-        assert!(self.log.contains("reboot: Restarting system"), "the guest did not finish; log: {}", self.path.display());
+        assert!(
+            self.log.contains("reboot: Restarting system"),
+            "the guest did not finish; log: {}",
+            self.path.display()
+        );
     }
 }
 
@@ -232,4 +301,37 @@ fn strip_timestamp(line: &str) -> &str {
         Some(i) if line.starts_with('[') => &line[i + 2..],
         _ => line,
     }
+}
+
+/// Copies the driver into `target/modules/<name>` and builds it out of tree
+/// against `kdir` with extra make arguments; returns the directory and
+/// make's combined output, and whether it succeeded.
+pub fn build_module(name: &str, kdir: &Path, extra: &[&str]) -> (PathBuf, String, bool) {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let dir = root.join("target/modules").join(name);
+    let _ = fs::remove_dir_all(&dir);
+    let copy = Command::new("make")
+        .arg("-C")
+        .arg(&root)
+        .args(["-s", "copy-driver"])
+        .arg(format!("DEST={}", dir.display()))
+        .status()
+        .unwrap();
+    assert!(copy.success(), "make copy-driver failed");
+    let out = Command::new("make")
+        .arg("-C")
+        .arg(kdir)
+        .arg(format!("M={}", dir.display()))
+        .arg("LLVM=1")
+        .args(extra)
+        .arg("modules")
+        .output()
+        .expect("cannot run make");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    fs::write(dir.join("build.log"), &text).unwrap();
+    (dir, text, out.status.success())
 }

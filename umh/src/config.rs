@@ -28,7 +28,10 @@ pub fn read_config_line(buf: &mut [u8]) -> &[u8] {
 /// and a valid `u32`.
 pub fn config_value(line: &[u8], key: &[u8]) -> Option<u32> {
     for pair in line.split(|&b| b == b' ') {
-        let Some(value) = pair.strip_prefix(key).and_then(|rest| rest.strip_prefix(b"=")) else {
+        let Some(value) = pair
+            .strip_prefix(key)
+            .and_then(|rest| rest.strip_prefix(b"="))
+        else {
             continue;
         };
         if value.is_empty() {
@@ -53,7 +56,10 @@ mod tests {
     #[test]
     fn finds_values_among_pairs() {
         assert_eq!(config_value(b"interval_ms=200", b"interval_ms"), Some(200));
-        assert_eq!(config_value(b"a=1 interval_ms=7 b=2", b"interval_ms"), Some(7));
+        assert_eq!(
+            config_value(b"a=1 interval_ms=7 b=2", b"interval_ms"),
+            Some(7)
+        );
         assert_eq!(config_value(b"interval_ms_x=1", b"interval_ms"), None);
     }
 
@@ -61,7 +67,10 @@ mod tests {
     fn rejects_malformed_values() {
         assert_eq!(config_value(b"interval_ms=", b"interval_ms"), None);
         assert_eq!(config_value(b"interval_ms=12a", b"interval_ms"), None);
-        assert_eq!(config_value(b"interval_ms=99999999999", b"interval_ms"), None);
+        assert_eq!(
+            config_value(b"interval_ms=99999999999", b"interval_ms"),
+            None
+        );
         assert_eq!(config_value(b"", b"interval_ms"), None);
     }
 }

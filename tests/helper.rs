@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The default helper as a process on the host, in the world eprog gives
+//! it: a root with nothing in it, fd 2 closed, an empty environment, and the
+//! configuration line on stdin.
+
+use std::fs;
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const HELPER: &str = env!("EPROG_HOST_HELPER");
+
+/// An empty directory holding only the helper, to chroot into.
+fn empty_root(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    fs::copy(HELPER, dir.join("eprog_user")).unwrap();
+    dir
+}
+
+#[test]
+fn helper_is_a_static_executable() {
+    let elf = fs::read(HELPER).unwrap();
+    assert_eq!(&elf[..4], b"\x7fELF");
+    assert_eq!(elf[4], 2, "64-bit");
+    assert_eq!(
+        u16::from_le_bytes([elf[16], elf[17]]),
+        2,
+        "ET_EXEC: static, not PIE"
+    );
+    let phoff = u64::from_le_bytes(elf[32..40].try_into().unwrap()) as usize;
+    let phentsize = u16::from_le_bytes([elf[54], elf[55]]) as usize;
+    let phnum = u16::from_le_bytes([elf[56], elf[57]]) as usize;
+    for i in 0..phnum {
+        let p_type = u32::from_le_bytes(elf[phoff + i * phentsize..][..4].try_into().unwrap());
+        assert_ne!(p_type, 3, "PT_INTERP: the helper needs a dynamic loader");
+    }
+}
+
+#[test]
+fn helper_greets_at_the_configured_interval_with_nothing_around_it() {
+    if !nix_is_root() {
+        eprintln!("skipped: chroot into an empty root needs root");
+        return;
+    }
+    let root = empty_root("helper-root");
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg("exec 2>&- chroot \"$0\" /eprog_user")
+        .arg(&root)
+        .env_clear()
+        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .as_mut()
+        .unwrap()
+        .write_all(b"interval_ms=100\n")
+        .unwrap();
+    let start = Instant::now();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut got = Vec::new();
+    for _ in 0..4 {
+        got.push(lines.next().expect("the helper stopped talking").unwrap());
+    }
+    let elapsed = start.elapsed();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(got, ["Hello, world!"; 4]);
+    // Four lines are three intervals: at least 300 ms, far below the 5 s default.
+    assert!(
+        elapsed >= Duration::from_millis(300),
+        "too fast: {elapsed:?}"
+    );
+    assert!(
+        elapsed < Duration::from_secs(5),
+        "interval_ms was ignored: {elapsed:?}"
+    );
+}
+
+#[test]
+fn helper_uses_the_default_interval_without_configuration() {
+    let mut child = Command::new(HELPER)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let start = Instant::now();
+    assert_eq!(lines.next().unwrap().unwrap(), "Hello, world!");
+    // The second line is due after the 5 s default; none may come early.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(lines.next());
+    });
+    let early = rx.recv_timeout(Duration::from_secs(2));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        early.is_err() || start.elapsed() >= Duration::from_secs(5),
+        "second line came early"
+    );
+}
+
+fn nix_is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout == b"0\n")
+        .unwrap_or(false)
+}

@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The build: what Kconfig and Kbuild accept and refuse, and where the
+//! helper ends up in the built objects.
+
+mod common;
+
+use common::{build_module, setting};
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+#[test]
+#[ignore = "needs the kernel trees: run through 'make check'"]
+fn refuses_a_kernel_without_the_umd_api_in_one_sentence() {
+    let (_, log, ok) = build_module("no-umd", &setting("EPROG_KDIR_NOUMD"), &[]);
+    assert!(
+        !ok,
+        "the build succeeded against a kernel without USERMODE_DRIVER"
+    );
+    let ours: Vec<_> = log.lines().filter(|l| l.contains("eprog: ")).collect();
+    assert_eq!(ours.len(), 1, "expected one eprog error line:\n{log}");
+    assert!(
+        ours[0].contains("without CONFIG_USERMODE_DRIVER"),
+        "{}",
+        ours[0]
+    );
+    assert!(
+        !log.contains("error[") && !log.contains("error:"),
+        "compiler errors leaked:\n{log}"
+    );
+}
+
+/// Configures a tinyconfig + fragment tree in a scratch directory with the
+/// given extra options and returns its `.config`.
+fn configure(name: &str, extra: &str) -> String {
+    let ksrc = setting("EPROG_KSRC");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    let fragment = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/qemu-x86_64.config");
+    let mut config = fs::read_to_string(fragment).unwrap();
+    config.push_str(extra);
+    fs::write(dir.join("eprog.config"), config).unwrap();
+    let make = |args: &[&str]| {
+        let ok = Command::new("make")
+            .arg("-C")
+            .arg(&ksrc)
+            .arg(format!("O={}", dir.display()))
+            .args(["-s", "LLVM=1"])
+            .args(args)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "make {args:?} failed");
+    };
+    make(&["tinyconfig"]);
+    let merge = Command::new(ksrc.join("scripts/kconfig/merge_config.sh"))
+        .args(["-m", "-O"])
+        .arg(&dir)
+        .arg(dir.join(".config"))
+        .arg(dir.join("eprog.config"))
+        .output()
+        .unwrap();
+    assert!(merge.status.success());
+    make(&["olddefconfig"]);
+    fs::read_to_string(dir.join(".config")).unwrap()
+}
+
+#[test]
+#[ignore = "needs the kernel source: run through 'make check'"]
+fn kconfig_selects_the_umd_api_and_refuses_a_static_usermode_helper() {
+    let plain = configure("kconfig-plain", "CONFIG_EMBEDDED_PROG=y\n");
+    assert!(plain.contains("\nCONFIG_EMBEDDED_PROG=y\n"));
+    assert!(
+        plain.contains("\nCONFIG_USERMODE_DRIVER=y\n"),
+        "EMBEDDED_PROG must select USERMODE_DRIVER"
+    );
+
+    let refused = configure(
+        "kconfig-static-umh",
+        "CONFIG_STATIC_USERMODEHELPER=y\nCONFIG_STATIC_USERMODEHELPER_PATH=\"\"\nCONFIG_EMBEDDED_PROG=y\n",
+    );
+    assert!(refused.contains("\nCONFIG_STATIC_USERMODEHELPER=y\n"));
+    assert!(
+        !refused.contains("\nCONFIG_EMBEDDED_PROG=y\n"),
+        "EMBEDDED_PROG was allowed with STATIC_USERMODEHELPER"
+    );
+}
+
+/// The `(address, section)` of `symbol` in an object file, from `readelf`.
+fn symbol(object: &Path, symbol: &str) -> (u64, String) {
+    let out = Command::new("readelf")
+        .args(["-sW"])
+        .arg(object)
+        .output()
+        .expect("readelf");
+    let sections = Command::new("readelf")
+        .args(["-SW"])
+        .arg(object)
+        .output()
+        .expect("readelf");
+    let sections = String::from_utf8_lossy(&sections.stdout);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let row = text
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .find(|f| f.len() == 8 && f[7] == symbol)
+        .unwrap_or_else(|| panic!("{symbol} not in {}", object.display()));
+    let index = row[6];
+    let section = sections
+        .lines()
+        .find_map(|l| {
+            let l = l.trim_start().strip_prefix('[')?;
+            let (num, rest) = l.split_once(']')?;
+            (num.trim() == index).then(|| rest.split_whitespace().next().unwrap_or("").to_string())
+        })
+        .unwrap_or_default();
+    (u64::from_str_radix(row[1], 16).unwrap(), section)
+}
+
+/// The blob symbols bracket exactly the helper's bytes, in memory that is
+/// freed after init: `.init.rodata` in a module; in `vmlinux`, where the
+/// linker merges init sections, between `__init_begin` and `__init_end`.
+fn assert_blob_is_init_data(object: &Path, helper: &Path) {
+    let (start, s1) = symbol(object, "eprog_blob_start");
+    let (end, s2) = symbol(object, "eprog_blob_end");
+    if object.extension().is_some_and(|e| e == "ko") {
+        assert_eq!(
+            (s1.as_str(), s2.as_str()),
+            (".init.rodata", ".init.rodata"),
+            "{}",
+            object.display()
+        );
+    } else {
+        let (init_begin, _) = symbol(object, "__init_begin");
+        let (init_end, _) = symbol(object, "__init_end");
+        assert!(
+            init_begin <= start && end <= init_end,
+            "blob outside init memory in {}",
+            object.display()
+        );
+    }
+    let size = fs::metadata(helper).unwrap().len();
+    assert_eq!(end - start, size, "the embedded blob is not the helper");
+}
+
+#[test]
+#[ignore = "needs the built kernels: run through 'make check'"]
+fn helper_is_embedded_in_init_rodata_of_module_and_vmlinux() {
+    let kdir_m = setting("EPROG_KDIR_M");
+    let kdir_y = setting("EPROG_KDIR_Y");
+    let ko = setting("EPROG_KO");
+    assert_blob_is_init_data(&ko, &ko.with_file_name("eprog_user"));
+    let intree = kdir_m.join("drivers/misc/eprog");
+    assert_blob_is_init_data(&intree.join("eprog.ko"), &intree.join("eprog_user"));
+    assert_blob_is_init_data(
+        &kdir_y.join("vmlinux"),
+        &kdir_y.join("drivers/misc/eprog/eprog_user"),
+    );
+}

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The relay's line assembly and escaping, on the host: the same source file
+//! (`src/relay.rs`) the module compiles.
+
+use eprog_relay::{LineAssembler, Record, CONTINUATION_MARK, RECORD_MAX};
+
+/// Feeds `chunks` as separate reads, then ends the stream; returns each
+/// record as logged (text plus mark).
+fn relay(chunks: &[&[u8]]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut emit = |r: Record<'_>| out.push(format!("{}{}", r.text, r.mark()));
+    let mut lines = LineAssembler::new();
+    for chunk in chunks {
+        lines.feed(chunk, &mut emit);
+    }
+    lines.finish(&mut emit);
+    out
+}
+
+#[test]
+fn one_record_per_line() {
+    assert_eq!(
+        relay(&[b"Hello, world!\nsecond\n"]),
+        ["Hello, world!", "second"]
+    );
+}
+
+#[test]
+fn lines_are_assembled_across_reads() {
+    assert_eq!(
+        relay(&[b"Hel", b"lo, ", b"world!\nsec", b"ond\n"]),
+        ["Hello, world!", "second"]
+    );
+}
+
+#[test]
+fn empty_lines_are_kept() {
+    assert_eq!(relay(&[b"a\n\nb\n"]), ["a", "", "b"]);
+}
+
+#[test]
+fn unfinished_last_line_is_flushed_at_the_end() {
+    assert_eq!(relay(&[b"done\nno newline"]), ["done", "no newline"]);
+    assert_eq!(
+        relay(&[b"done\n"]),
+        ["done"],
+        "no empty record after a final newline"
+    );
+}
+
+#[test]
+fn control_bytes_and_backslashes_are_escaped() {
+    // A log level prefix, an ANSI escape, a NUL, a carriage return, UTF-8.
+    let out = relay(&[b"\x013fake\x1b[31mred\x00\r\\ \xc3\xa9\n"]);
+    assert_eq!(out, [r"\x013fake\x1b[31mred\x00\x0d\x5c \xc3\xa9"]);
+}
+
+#[test]
+fn records_never_exceed_the_limit_and_long_lines_are_marked() {
+    let line = vec![b'a'; 3 * RECORD_MAX + 5];
+    let out = relay(&[&line, b"\n"]);
+    assert_eq!(out.len(), 4);
+    for record in &out[..3] {
+        assert!(
+            record.ends_with(CONTINUATION_MARK),
+            "a cut record must carry the mark"
+        );
+        assert_eq!(record.len(), RECORD_MAX + CONTINUATION_MARK.len());
+    }
+    assert_eq!(out[3], "aaaaa");
+    let joined: String = out
+        .iter()
+        .map(|r| r.trim_end_matches(CONTINUATION_MARK))
+        .collect();
+    assert_eq!(joined.len(), line.len(), "no byte lost in the cut");
+}
+
+#[test]
+fn escapes_are_never_cut_in_half() {
+    // Every byte escapes to 4 characters; RECORD_MAX is a multiple of 4 but
+    // shift by one printable byte so the boundary falls inside an escape.
+    let mut line = vec![b'x'];
+    line.extend(std::iter::repeat_n(0xffu8, RECORD_MAX));
+    let out = relay(&[&line]);
+    for record in &out {
+        let text = record.strip_suffix(CONTINUATION_MARK).unwrap_or(record);
+        assert!(text.len() <= RECORD_MAX);
+        let body = text.strip_prefix('x').unwrap_or(text);
+        assert_eq!(
+            body.len() % 4,
+            0,
+            "an escape sequence was split: {record:?}"
+        );
+    }
+}
+
+#[test]
+fn only_printable_ascii_comes_out() {
+    let all: Vec<u8> = (0..=255u8).filter(|&b| b != b'\n').collect();
+    for record in relay(&[&all]) {
+        assert!(
+            record.bytes().all(|b| (b' '..=b'~').contains(&b)),
+            "{record:?}"
+        );
+    }
+}

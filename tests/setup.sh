@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Installs what building and testing eprog needs. Idempotent: it only
+# installs what is missing, so a second run takes a second or two.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+
+packages=(clang lld llvm libclang-dev make flex bison bc cpio kmod libelf-dev libssl-dev
+	  xz-utils qemu-system-x86 busybox-static binutils perl)
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	say "installing Debian packages: ${missing[*]}"
+	sudo=; [ "$(id -u)" = 0 ] || sudo=sudo
+	$sudo apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+command -v rustup >/dev/null || die "rustup is needed (https://rustup.rs); it manages the pinned Rust $RUST_VERSION"
+if ! rustup run "$RUST_VERSION" rustc --version >/dev/null 2>&1 ||
+   ! rustup component list --toolchain "$RUST_VERSION" --installed 2>/dev/null | grep -q rust-src ||
+   ! rustup target list --toolchain "$RUST_VERSION" --installed | grep -q "$(uname -m)-unknown-linux-musl"; then
+	say "installing Rust $RUST_VERSION with rust-src, rustfmt, clippy and the musl target"
+	rustup toolchain install "$RUST_VERSION" --profile minimal \
+		--component rust-src,rustfmt,clippy --target "$(uname -m)-unknown-linux-musl" >&2
+fi
+
+if [ "$(bindgen --version 2>/dev/null)" != "bindgen $BINDGEN_VERSION" ]; then
+	say "installing bindgen-cli $BINDGEN_VERSION (takes about a minute)"
+	cargo install --quiet --locked bindgen-cli --version "$BINDGEN_VERSION" >&2
+fi
+say "tools: $(rustc --version), $(bindgen --version), $(clang --version | head -n 1)"

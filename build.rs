@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Builds the default helper (`umh/`) for the host, so the host tests can run
-//! the very program the module embeds, as a process, before any kernel boots.
+//! Builds the helpers for the host architecture: the default helper
+//! (`umh/`), so the host tests can run the very program the module embeds,
+//! and the misbehaving test helper (`tests/helpers/`), which the QEMU tests
+//! embed with `UMH_BLOB`.
 //!
-//! It is built as Kbuild builds it: offline, locked, static, for the host
-//! architecture's musl target, with `umh/.cargo/config.toml` in effect.
+//! They are built as Kbuild builds the helper: offline, locked, static, for
+//! the musl target, with `umh/.cargo/config.toml` in effect.
 
 use std::env;
 use std::path::PathBuf;
@@ -21,38 +23,42 @@ fn main() {
         println!("cargo:rerun-if-changed={}", umh.join(path).display());
     }
 
-    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = Command::new(cargo)
-        .current_dir(&umh)
-        .args([
-            "build",
-            "--quiet",
-            "--offline",
-            "--locked",
-            "--release",
-            "--target",
-            &target,
-        ])
-        .arg("--target-dir")
-        .arg(out.join("umh"))
-        // This build's own settings must not leak into the helper's.
-        .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .env_remove("CARGO_TARGET_DIR")
-        .env_remove("CARGO_BUILD_TARGET")
-        .env_remove("RUSTC_WRAPPER")
-        .env_remove("RUSTC_WORKSPACE_WRAPPER")
-        .status()
-        .expect("cannot run cargo to build the helper");
-    assert!(
-        status.success(),
-        "building the helper (umh/) for {target} failed"
+    println!(
+        "cargo:rerun-if-changed={}",
+        root.join("tests/helpers").display()
     );
-
-    let helper = out
-        .join("umh")
-        .join(&target)
-        .join("release")
-        .join("eprog_user");
-    println!("cargo:rustc-env=EPROG_HOST_HELPER={}", helper.display());
+    let helpers = [
+        ("umh/Cargo.toml", "eprog_user", "EPROG_HOST_HELPER"),
+        ("tests/helpers/Cargo.toml", "misbehave", "EPROG_MISBEHAVE"),
+    ];
+    for (manifest, bin, var) in helpers {
+        let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let status = Command::new(cargo)
+            .current_dir(&umh)
+            .args([
+                "build",
+                "--quiet",
+                "--offline",
+                "--locked",
+                "--release",
+                "--target",
+                &target,
+            ])
+            .arg("--manifest-path")
+            .arg(root.join(manifest))
+            .arg("--target-dir")
+            .arg(out.join("helpers"))
+            // This build's own settings must not leak into the helpers'.
+            .env_remove("RUSTFLAGS")
+            .env_remove("CARGO_ENCODED_RUSTFLAGS")
+            .env_remove("CARGO_TARGET_DIR")
+            .env_remove("CARGO_BUILD_TARGET")
+            .env_remove("RUSTC_WRAPPER")
+            .env_remove("RUSTC_WORKSPACE_WRAPPER")
+            .status()
+            .expect("cannot run cargo to build the helpers");
+        assert!(status.success(), "building {manifest} for {target} failed");
+        let path = out.join("helpers").join(&target).join("release").join(bin);
+        println!("cargo:rustc-env={var}={}", path.display());
+    }
 }

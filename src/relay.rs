@@ -117,3 +117,77 @@ fn escape(byte: u8, out: &mut [u8; 4]) -> &[u8] {
     ];
     &out[..]
 }
+
+/// Limits how many records reach the log: at most `burst` records in each
+/// window of `interval_ms` milliseconds. Records over the limit are counted,
+/// never silently lost: the count is reported when the next window opens
+/// (and at the end, see [`RateLimit::take_suppressed`]).
+///
+/// A `burst` of 0 turns the limit off.
+pub struct RateLimit {
+    burst: u32,
+    interval_ms: u64,
+    window_start: Option<u64>,
+    in_window: u32,
+    suppressed: u64,
+}
+
+/// What to do with one record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verdict {
+    /// Log the record.
+    pub log: bool,
+    /// Before it, report this many records suppressed in earlier windows.
+    pub report_suppressed: u64,
+}
+
+impl RateLimit {
+    /// A limit of `burst` records per `interval_ms` milliseconds.
+    pub const fn new(burst: u32, interval_ms: u64) -> Self {
+        Self {
+            burst,
+            interval_ms,
+            window_start: None,
+            in_window: 0,
+            suppressed: 0,
+        }
+    }
+
+    /// Decides for one record at time `now_ms` (any monotonic clock).
+    pub fn check(&mut self, now_ms: u64) -> Verdict {
+        if self.burst == 0 {
+            return Verdict {
+                log: true,
+                report_suppressed: 0,
+            };
+        }
+        let mut report_suppressed = 0;
+        let expired = match self.window_start {
+            None => true,
+            Some(start) => now_ms.saturating_sub(start) >= self.interval_ms,
+        };
+        if expired {
+            self.window_start = Some(now_ms);
+            self.in_window = 0;
+            report_suppressed = core::mem::take(&mut self.suppressed);
+        }
+        if self.in_window < self.burst {
+            self.in_window += 1;
+            Verdict {
+                log: true,
+                report_suppressed,
+            }
+        } else {
+            self.suppressed += 1;
+            Verdict {
+                log: false,
+                report_suppressed,
+            }
+        }
+    }
+
+    /// Records suppressed and not yet reported; resets the count.
+    pub fn take_suppressed(&mut self) -> u64 {
+        core::mem::take(&mut self.suppressed)
+    }
+}

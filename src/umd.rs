@@ -2,6 +2,8 @@
 
 //! A safe owner for a User Mode Driver: its tmpfs copy, its process, its pipes.
 
+use core::fmt;
+use core::ptr::NonNull;
 use kernel::error::to_result;
 use kernel::prelude::*;
 use kernel::str::CStr;
@@ -17,16 +19,68 @@ pub(crate) struct Pipes {
     pub(crate) stdout: FileRef,
 }
 
+/// How a helper process ended.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ExitStatus {
+    /// It called exit with this status.
+    Code(u8),
+    /// A signal killed it.
+    Signal(u8),
+}
+
+impl ExitStatus {
+    /// Decodes a task's `exit_code`: status in bits 8-15, or the signal in
+    /// bits 0-6 (bit 7 says a core was dumped).
+    fn from_exit_code(code: i32) -> Self {
+        match code & 0x7f {
+            0 => Self::Code(((code >> 8) & 0xff) as u8),
+            signal => Self::Signal(signal as u8),
+        }
+    }
+
+    pub(crate) fn success(self) -> bool {
+        self == Self::Code(0)
+    }
+}
+
+impl fmt::Display for ExitStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Self::Code(code) => write!(f, "exited with status {code}"),
+            Self::Signal(signal) => {
+                write!(f, "was killed by signal {signal} ({})", signal_name(signal))
+            }
+        }
+    }
+}
+
+fn signal_name(signal: u8) -> &'static str {
+    match signal {
+        4 => "SIGILL",
+        5 => "SIGTRAP",
+        6 => "SIGABRT",
+        7 => "SIGBUS",
+        8 => "SIGFPE",
+        9 => "SIGKILL",
+        11 => "SIGSEGV",
+        13 => "SIGPIPE",
+        15 => "SIGTERM",
+        _ => "?",
+    }
+}
+
 /// A helper program copied into its private tmpfs, and its process while it
 /// runs. Dropping it kills the process, waits for it, and frees the tmpfs.
 ///
 /// # Invariants
 ///
 /// - `info.wd` holds the tmpfs mount made by `umd_load_blob()`.
-/// - `info.tgid` is null, or (while running) the helper's thread group,
-///   with `info`'s pipes and pid reference owned by this value.
+/// - `info.tgid` is null, or the helper's thread group (running or exited
+///   but not reaped), with `info`'s pipes and pid reference owned by this
+///   value; then `task` is null or a reference to the helper's task.
 pub(crate) struct Umd {
     info: KBox<bindings::umd_info>,
+    task: Option<NonNull<bindings::task_struct>>,
 }
 
 // SAFETY: The UMD API may be called from any thread; all mutation goes through
@@ -51,23 +105,26 @@ impl Umd {
         to_result(unsafe {
             bindings::umd_load_blob(&mut *info, blob.as_ptr().cast(), blob.len())
         })?;
-        Ok(Self { info })
+        Ok(Self { info, task: None })
     }
 
     /// Forks and execs the helper from the tmpfs copy.
     pub(crate) fn start(&mut self) -> Result<Pipes> {
-        if self.is_running() {
+        if self.has_process() {
             return Err(EBUSY);
         }
-        // SAFETY: The blob is loaded and no process is running (invariant).
-        // On failure the UMD code has already released what it set up.
+        // SAFETY: The blob is loaded and there is no process (invariant). On
+        // failure the UMD code has already released what it set up.
         to_result(unsafe { bindings::fork_usermode_driver(&mut *self.info) })?;
-        if !self.is_running() {
+        if !self.has_process() {
             // Only when the exec path is replaced (STATIC_USERMODEHELPER): no
             // process of ours was started, and nothing was set up.
             return Err(ENOEXEC);
         }
-        // SAFETY: The process is running, so both pipe files are valid.
+        // SAFETY: `tgid` is our valid pid reference; the task reference, if
+        // any, is ours to put in `stop`.
+        self.task = NonNull::new(unsafe { bindings::eprog_get_task(self.info.tgid) });
+        // SAFETY: The process was just set up, so both pipe files are valid.
         let pipes = unsafe {
             (
                 FileRef::get(self.info.pipe_to_umh),
@@ -83,34 +140,56 @@ impl Umd {
         }
     }
 
-    /// Whether a process was started and not yet reaped by [`Umd::stop`].
-    pub(crate) fn is_running(&self) -> bool {
+    /// Whether a process was started and not yet reaped.
+    fn has_process(&self) -> bool {
         !self.info.tgid.is_null()
     }
 
-    /// The helper's process id, or 0 when none is running.
+    /// The helper's process id, or 0 when there is none.
     pub(crate) fn pid(&self) -> i32 {
-        if !self.is_running() {
+        if !self.has_process() {
             return 0;
         }
         // SAFETY: `tgid` is a pid reference owned by this value (invariant).
         unsafe { bindings::eprog_pid_nr(self.info.tgid) }
     }
 
-    /// Kills the helper, waits until it is gone, and releases its pipes.
-    pub(crate) fn stop(&mut self) {
-        if !self.is_running() {
-            return;
+    /// Waits until the helper has exited, or a signal interrupts the wait
+    /// (`ERESTARTSYS`).
+    pub(crate) fn wait_interruptible(&self) -> Result {
+        if !self.has_process() {
+            return Ok(());
         }
-        let tgid = self.info.tgid;
-        // SAFETY: `tgid` is valid while running (invariant). kill_pid() fails
-        // harmlessly with ESRCH if the helper has already exited; the wait
-        // returns once its task is released, which SIGKILL guarantees.
+        // SAFETY: `tgid` is a pid reference owned by this value (invariant).
+        to_result(unsafe { bindings::eprog_wait_for_exit_interruptible(self.info.tgid) })
+    }
+
+    /// Ends the helper: kills it if it still runs, waits until it is gone,
+    /// and releases its pid and pipes. Returns how it ended, if the kernel
+    /// could tell.
+    pub(crate) fn stop(&mut self) -> Option<ExitStatus> {
+        if !self.has_process() {
+            return None;
+        }
+        // SAFETY: `tgid` is ours. kill_pid() fails harmlessly (ESRCH) if the
+        // helper has exited; the wait returns once its task is released,
+        // which SIGKILL guarantees.
         unsafe {
-            bindings::kill_pid(tgid, kernel::bindings::SIGKILL as i32, 1);
-            bindings::eprog_wait_for_exit(tgid);
-            bindings::umd_cleanup_helper(&mut *self.info);
+            bindings::kill_pid(self.info.tgid, kernel::bindings::SIGKILL as i32, 1);
+            bindings::eprog_wait_for_exit(self.info.tgid);
         }
+        let status = self.task.take().map(|task| {
+            // SAFETY: `task` is a reference we own (invariant); its exit code
+            // is final because the process has been released.
+            let code = unsafe { bindings::eprog_exit_code(task.as_ptr()) };
+            // SAFETY: Drops the reference taken in `start`.
+            unsafe { bindings::eprog_put_task(task.as_ptr()) };
+            ExitStatus::from_exit_code(code)
+        });
+        // SAFETY: The process is gone; this releases the pipes and the pid
+        // reference that `fork_usermode_driver` left to us, and nulls `tgid`.
+        unsafe { bindings::umd_cleanup_helper(&mut *self.info) };
+        status
     }
 }
 

@@ -4,20 +4,51 @@
  * bindgen cannot turn into calls, and the module parameters (the 6.12
  * module! macro has none).
  */
+#include <linux/delay.h>
 #include <linux/moduleparam.h>
 #include <linux/sched/task.h>
+#include <linux/timekeeping.h>
 #include <linux/wait.h>
 
 #include "umd_glue.h"
 
 static unsigned int interval_ms = 5000;
 module_param(interval_ms, uint, 0444);
-MODULE_PARM_DESC(interval_ms,
-		 "Interval between the default helper's lines in ms, sent on its stdin (default 5000)");
+MODULE_PARM_DESC(interval_ms, "The default helper's interval between lines, in ms (default 5000)");
 
-unsigned int eprog_interval_ms(void)
+static char *helper_args = "";
+module_param(helper_args, charp, 0444);
+MODULE_PARM_DESC(helper_args, "More key=value settings for the helper's configuration line");
+
+static char *restart = "on-failure";
+module_param(restart, charp, 0444);
+MODULE_PARM_DESC(restart, "Restart the helper when it ends: never, on-failure (default) or always");
+
+static unsigned int restart_limit = 5;
+module_param(restart_limit, uint, 0444);
+MODULE_PARM_DESC(restart_limit, "Most restarts in a row, with backoff from 100 ms doubling to 10 s (default 5)");
+
+static unsigned int start_timeout_ms = 5000;
+module_param(start_timeout_ms, uint, 0444);
+MODULE_PARM_DESC(start_timeout_ms, "How long init waits for the helper's first line, in ms (default 5000)");
+
+static unsigned int ratelimit_burst = 200;
+module_param(ratelimit_burst, uint, 0444);
+MODULE_PARM_DESC(ratelimit_burst, "Most lines logged per ratelimit interval, 0 for no limit (default 200)");
+
+static unsigned int ratelimit_interval_ms = 1000;
+module_param(ratelimit_interval_ms, uint, 0444);
+MODULE_PARM_DESC(ratelimit_interval_ms, "The rate limit's interval, in ms (default 1000)");
+
+void eprog_get_params(struct eprog_params *params)
 {
-	return interval_ms;
+	params->interval_ms = interval_ms;
+	params->helper_args = helper_args ? helper_args : "";
+	params->restart = restart ? restart : "";
+	params->restart_limit = restart_limit;
+	params->start_timeout_ms = start_timeout_ms;
+	params->ratelimit_burst = ratelimit_burst;
+	params->ratelimit_interval_ms = ratelimit_interval_ms;
 }
 
 /* Starts a kernel thread and keeps a reference so it can be stopped later. */
@@ -34,7 +65,7 @@ int eprog_kthread_start(int (*threadfn)(void *data), void *data,
 	return 0;
 }
 
-/* Interrupts a blocking read in @task, then waits for it and drops it. */
+/* Interrupts what @task is blocked in, then waits for it and drops it. */
 void eprog_kthread_kill_stop(struct task_struct *task)
 {
 	send_sig(SIGKILL, task, 1);
@@ -52,15 +83,54 @@ void eprog_flush_signals(void)
 	flush_signals(current);
 }
 
+void eprog_cond_resched(void)
+{
+	cond_resched();
+}
+
+/* Returns the milliseconds left when a signal cut the sleep short. */
+unsigned long eprog_sleep_interruptible(unsigned int ms)
+{
+	return msleep_interruptible(ms);
+}
+
+unsigned long long eprog_now_ms(void)
+{
+	return div_u64(ktime_get_ns(), NSEC_PER_MSEC);
+}
+
 /* Sleeps until the process with thread group @pid has been released. */
 void eprog_wait_for_exit(struct pid *pid)
 {
 	wait_event(pid->wait_pidfd, !pid_has_task(pid, PIDTYPE_PID));
 }
 
+/* As above, but a signal ends the wait early with -ERESTARTSYS. */
+int eprog_wait_for_exit_interruptible(struct pid *pid)
+{
+	return wait_event_interruptible(pid->wait_pidfd, !pid_has_task(pid, PIDTYPE_PID));
+}
+
 pid_t eprog_pid_nr(struct pid *pid)
 {
 	return pid_nr(pid);
+}
+
+/* The task of @pid with a reference, so its exit code outlives it. */
+struct task_struct *eprog_get_task(struct pid *pid)
+{
+	return get_pid_task(pid, PIDTYPE_PID);
+}
+
+void eprog_put_task(struct task_struct *task)
+{
+	put_task_struct(task);
+}
+
+/* Exit status in bits 8-15, or the killing signal in bits 0-6. */
+int eprog_exit_code(struct task_struct *task)
+{
+	return READ_ONCE(task->exit_code);
 }
 
 struct file *eprog_get_file(struct file *file)

@@ -15,14 +15,36 @@
 #include <linux/sched/signal.h>
 #include <linux/usermode_driver.h>
 
+/* Kernel threads. */
 int eprog_kthread_start(int (*threadfn)(void *data), void *data,
 			const char *name, struct task_struct **task);
 void eprog_kthread_kill_stop(struct task_struct *task);
 void eprog_allow_kill(void);
 void eprog_flush_signals(void);
+void eprog_cond_resched(void);
+unsigned long eprog_sleep_interruptible(unsigned int ms);
+unsigned long long eprog_now_ms(void);
+
+/* The helper process. */
 void eprog_wait_for_exit(struct pid *pid);
+int eprog_wait_for_exit_interruptible(struct pid *pid);
 pid_t eprog_pid_nr(struct pid *pid);
+struct task_struct *eprog_get_task(struct pid *pid);
+void eprog_put_task(struct task_struct *task);
+int eprog_exit_code(struct task_struct *task);
 struct file *eprog_get_file(struct file *file);
-unsigned int eprog_interval_ms(void);
+
+/* Module parameters. */
+struct eprog_params {
+	unsigned int interval_ms;
+	const char *helper_args;
+	const char *restart;
+	unsigned int restart_limit;
+	unsigned int start_timeout_ms;
+	unsigned int ratelimit_burst;
+	unsigned int ratelimit_interval_ms;
+};
+
+void eprog_get_params(struct eprog_params *params);
 
 #endif /* EPROG_UMD_GLUE_H */

@@ -33,6 +33,10 @@ other="$EPROG_CACHE/build/$ver-$arch-$key-$( [ "$mode" = m ] && echo y || echo m
 kmake() { make -C "$src" O="$build" ARCH="$KARCH" LLVM=1 "$@"; }
 
 say "kernel $ver for $arch, CONFIG_EMBEDDED_PROG=$mode ($toolchain)"
+# Builds for an older config or toolchain are dead weight (~1 GB each).
+for stale in "$EPROG_CACHE/build/$ver-$arch-"*"-$mode"; do
+	[ -d "$stale" ] && [ "$stale" != "$build" ] && { say "removing stale $(basename "$stale")"; rm -rf "$stale"; }
+done
 if [ ! -f "$build/.config" ]; then
 	if [ "$mode" != configured-without-umd ] && [ -f "$other/.eprog-built" ]; then
 		# Same config but for one driver option: reuse the sibling's

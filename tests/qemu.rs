@@ -49,14 +49,14 @@ reboot -f
         "no eprog_user child of kthreadd: {procs:?}"
     );
     assert!(
-        procs.contains(&"eprog_relay 2".to_string()),
-        "no eprog_relay kernel thread: {procs:?}"
+        procs.contains(&"eprog_supervise 2".to_string()),
+        "no eprog_supervise kernel thread: {procs:?}"
     );
     assert_eq!(b.marker("rmmod"), "0", "rmmod failed");
     assert_eq!(
         b.marker("left"),
         "0",
-        "a helper process or relay thread survived rmmod"
+        "a helper process or the supervisor thread survived rmmod"
     );
     assert_eq!(b.marker("lsmod"), "0", "the module is still listed");
 
@@ -268,4 +268,60 @@ reboot -f
         b.marker("shmem-after"),
         "the tmpfs copy leaked"
     );
+}
+
+#[test]
+#[ignore = "boots QEMU: run through 'make check'"]
+fn the_helper_keeps_talking_after_a_freeze_and_thaw() {
+    let ko = fs::read(setting("EPROG_KO")).unwrap();
+    let script = format!(
+        "{SYSTEM}
+insmod /eprog.ko interval_ms=200; mark insmod $?
+mark states $(cat /sys/power/state)
+echo freezer > /sys/power/pm_test
+sleep 0.5
+echo freeze > /sys/power/state; mark freeze $?
+mark thawed
+sleep 1
+rmmod eprog; mark rmmod $?
+reboot -f
+"
+    );
+    let mut ramfs = Initramfs::with_init(&script);
+    ramfs.file("eprog.ko", 0o644, &ko);
+    // pm_test=freezer freezes all tasks, waits pm_test_delay seconds, thaws.
+    let b = boot(
+        "freeze",
+        &setting("EPROG_KDIR_M"),
+        ramfs.finish(),
+        "suspend.pm_test_delay=1",
+        2 * MINUTE,
+    );
+    b.assert_clean();
+    assert_eq!(b.marker("insmod"), "0");
+    assert!(
+        b.marker("states").split(' ').any(|s| s == "freeze"),
+        "no s2idle in {}",
+        b.marker("states")
+    );
+    assert_eq!(
+        b.marker("freeze"),
+        "0",
+        "the freeze failed; log: {}",
+        b.path.display()
+    );
+    assert!(
+        !b.log.contains("Freezing of tasks failed"),
+        "eprog blocked the freezer"
+    );
+    assert!(
+        b.log.contains("Freezing user space processes"),
+        "nothing was frozen"
+    );
+    let after = b.between("@@ thawed", "eprog: helper stopped");
+    assert!(
+        after.iter().filter(|l| l.contains(HELLO)).count() >= 2,
+        "the helper went quiet after the thaw"
+    );
+    assert_eq!(b.marker("rmmod"), "0");
 }

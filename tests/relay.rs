@@ -105,3 +105,58 @@ fn only_printable_ascii_comes_out() {
         );
     }
 }
+
+mod rate_limit {
+    use eprog_relay::{RateLimit, Verdict};
+
+    fn logged(v: Verdict) -> bool {
+        v.log
+    }
+
+    #[test]
+    fn allows_a_burst_per_window_then_counts() {
+        let mut limit = RateLimit::new(3, 1000);
+        let verdicts: Vec<_> = (0..5).map(|i| limit.check(i)).collect();
+        assert_eq!(verdicts.iter().filter(|v| logged(**v)).count(), 3);
+        assert!(!verdicts[3].log && !verdicts[4].log);
+        // The next window reports what the last one suppressed, once.
+        let next = limit.check(1000);
+        assert_eq!(
+            next,
+            Verdict {
+                log: true,
+                report_suppressed: 2
+            }
+        );
+        assert_eq!(limit.check(1001).report_suppressed, 0);
+    }
+
+    #[test]
+    fn every_record_is_logged_or_counted() {
+        let mut limit = RateLimit::new(10, 100);
+        let (mut logged, mut reported) = (0u64, 0u64);
+        let total = 10_000u64;
+        for i in 0..total {
+            let v = limit.check(i / 7); // ~7 records per millisecond
+            logged += u64::from(v.log);
+            reported += v.report_suppressed;
+        }
+        reported += limit.take_suppressed();
+        assert_eq!(logged + reported, total);
+        assert!(logged < total / 10, "the limit did not hold: {logged}");
+    }
+
+    #[test]
+    fn zero_burst_means_unlimited() {
+        let mut limit = RateLimit::new(0, 1000);
+        assert!((0..1000).all(|_| limit.check(0).log));
+        assert_eq!(limit.take_suppressed(), 0);
+    }
+
+    #[test]
+    fn a_clock_going_backwards_does_not_open_windows() {
+        let mut limit = RateLimit::new(1, 1000);
+        assert!(limit.check(5000).log);
+        assert!(!limit.check(10).log);
+    }
+}

@@ -42,6 +42,7 @@ fn rust_code_is_rustfmt_clean() {
         "umh/src/*.rs",
         "tests/*.rs",
         "tests/common/mod.rs",
+        "tests/helpers/src/*.rs",
         "build.rs",
     ]);
     let out = Command::new("rustfmt")
@@ -80,6 +81,12 @@ fn host_and_helper_code_is_clippy_clean() {
     let musl = format!("{}-unknown-linux-musl", std::env::consts::ARCH);
     clippy(&root().join("umh"), &["--release", "--target", &musl]);
     clippy(&root().join("umh"), &["--lib", "--tests"]);
+    let helpers = root().join("tests/helpers/Cargo.toml");
+    let helpers = helpers.to_str().unwrap();
+    clippy(
+        &root().join("umh"),
+        &["--release", "--target", &musl, "--manifest-path", helpers],
+    );
 }
 
 #[test]

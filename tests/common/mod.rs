@@ -142,7 +142,7 @@ export PATH=/bin
 # Markers for the host: '@@ key value'.
 mark() { echo \"@@ $*\"; }
 shmem() { echo 1 > /proc/sys/vm/stat_refresh; sed -n 's/^Shmem: *\\([0-9]*\\) kB/\\1/p' /proc/meminfo; }
-procs() { ps -o pid,ppid,comm | grep -E 'eprog_(user|relay)' | grep -v grep; }
+procs() { ps -o pid,ppid,comm | grep -E 'eprog_(user|supervise)' | grep -v grep; }
 ";
 
 /// A finished boot: the whole console log.
@@ -334,4 +334,22 @@ pub fn build_module(name: &str, kdir: &Path, extra: &[&str]) -> (PathBuf, String
     );
     fs::write(dir.join("build.log"), &text).unwrap();
     (dir, text, out.status.success())
+}
+
+/// Guest shell functions for module tests: load and time an unload, and
+/// report what is left. `$ko` names the module file.
+pub const MODULE_SHELL: &str = "\
+uptime_s() { cut -d' ' -f1 /proc/uptime; }
+load() { insmod $ko \"$@\" 2>&1 | sed 's/^/@@ insmod-said /'; mark loaded $(grep -c '^eprog ' /proc/modules); }
+unload() {
+    t0=$(uptime_s); rmmod eprog; rc=$?; t1=$(uptime_s)
+    mark rmmod $rc; mark rmmod-seconds $(awk \"BEGIN { print $t1 - $t0 }\")
+}
+leftovers() { sleep 0.5; mark left $(procs | wc -l) $(grep -c '^eprog ' /proc/modules); mark shmem-after $(shmem); }
+";
+
+/// The printk timestamp of a console line, in seconds.
+pub fn timestamp(line: &str) -> Option<f64> {
+    let rest = line.trim_start().strip_prefix('[')?;
+    rest[..rest.find(']')?].trim().parse().ok()
 }

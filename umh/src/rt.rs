@@ -35,6 +35,12 @@ core::arch::global_asm!(
 );
 
 extern "C" fn start() -> ! {
+    // eprog starts helpers with fd 2 closed. Point it at stdout, so that
+    // whatever a helper writes to stderr reaches the kernel log too (and no
+    // file it opens later becomes fd 2 by accident).
+    if !crate::syscall::is_open(2) {
+        crate::syscall::dup2(1, 2);
+    }
     // SAFETY: `__umh_main` is the safe `fn() -> i32` that `main!` defines;
     // an extern block only cannot declare it safe.
     let code = unsafe { __umh_main() };

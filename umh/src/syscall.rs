@@ -8,16 +8,22 @@ use core::arch::asm;
 mod nr {
     pub const READ: usize = 0;
     pub const WRITE: usize = 1;
+    pub const CLOSE: usize = 3;
     pub const NANOSLEEP: usize = 35;
+    pub const FCNTL: usize = 72;
     pub const EXIT_GROUP: usize = 231;
+    pub const DUP3: usize = 292;
 }
 
 #[cfg(target_arch = "aarch64")]
 mod nr {
     pub const READ: usize = 63;
     pub const WRITE: usize = 64;
+    pub const CLOSE: usize = 57;
     pub const NANOSLEEP: usize = 101;
+    pub const FCNTL: usize = 25;
     pub const EXIT_GROUP: usize = 94;
+    pub const DUP3: usize = 24;
 }
 
 /// Issues system call `n` with three arguments and returns the raw result
@@ -56,6 +62,25 @@ pub fn write(fd: i32, buf: &[u8]) -> isize {
 pub fn read(fd: i32, buf: &mut [u8]) -> isize {
     // SAFETY: `buf` is valid for writes of `buf.len()` bytes.
     unsafe { syscall3(nr::READ, fd as usize, buf.as_mut_ptr() as usize, buf.len()) }
+}
+
+/// Closes file descriptor `fd`; returns 0 or `-errno`.
+pub fn close(fd: i32) -> isize {
+    // SAFETY: close takes a plain integer and touches no memory.
+    unsafe { syscall3(nr::CLOSE, fd as usize, 0, 0) }
+}
+
+/// Whether file descriptor `fd` is open.
+pub fn is_open(fd: i32) -> bool {
+    const F_GETFD: usize = 1;
+    // SAFETY: F_GETFD takes no pointer and touches no memory.
+    unsafe { syscall3(nr::FCNTL, fd as usize, F_GETFD, 0) >= 0 }
+}
+
+/// Makes `new` a copy of `old`; returns `new` or `-errno`.
+pub fn dup2(old: i32, new: i32) -> isize {
+    // SAFETY: dup3 takes plain integers and touches no memory.
+    unsafe { syscall3(nr::DUP3, old as usize, new as usize, 0) }
 }
 
 /// A `struct timespec` as the kernel expects it on 64-bit architectures.

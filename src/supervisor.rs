@@ -1,0 +1,368 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The supervisor: a kernel thread that owns the helper. It starts it,
+//! relays its output, notices its end at once and logs why, and restarts it
+//! as the `restart` policy says, with exponential backoff and a limit.
+
+use core::cell::UnsafeCell;
+use core::ptr::NonNull;
+use core::sync::atomic::{AtomicBool, Ordering};
+use kernel::error::to_result;
+use kernel::ffi::{c_int, c_void};
+use kernel::new_condvar;
+use kernel::new_spinlock;
+use kernel::prelude::*;
+use kernel::str::CString;
+use kernel::sync::{CondVar, SpinLock};
+use kernel::time::msecs_to_jiffies;
+
+use crate::bindings;
+use crate::file::FileRef;
+use crate::params::{Params, Restart};
+use crate::relay::{LineAssembler, RateLimit, Record};
+use crate::umd::{ExitStatus, Umd};
+
+/// First and longest wait before a restart.
+const BACKOFF_FIRST_MS: u32 = 100;
+const BACKOFF_MAX_MS: u32 = 10_000;
+
+/// What init learns about the helper's first run.
+#[derive(Clone, Copy)]
+enum Startup {
+    Pending,
+    /// The helper wrote its first line.
+    Talking,
+    /// It could not start, or ended before its first line.
+    Failed(Error),
+}
+
+/// What only the supervisor thread touches while it runs.
+struct Worker {
+    helper: Umd,
+    lines: LineAssembler,
+    limit: RateLimit,
+    buf: [u8; 512],
+}
+
+/// The state the supervisor shares with its owner.
+///
+/// # Invariants
+///
+/// `worker` is only accessed by the supervisor thread while it runs, and by
+/// the owner once the thread has ended or before it started.
+#[pin_data]
+struct Shared {
+    worker: UnsafeCell<Worker>,
+    params: Params,
+    stopping: AtomicBool,
+    #[pin]
+    startup: SpinLock<Startup>,
+    #[pin]
+    startup_changed: CondVar,
+}
+
+// SAFETY: `worker` is used by one thread at a time (type invariant); the rest
+// is immutable, atomic, or behind a lock.
+unsafe impl Sync for Shared {}
+// SAFETY: As above; every field may be dropped on any thread.
+unsafe impl Send for Shared {}
+
+/// A running supervisor. Dropping it stops the thread, which kills the
+/// helper first; then the helper's tmpfs is freed.
+///
+/// # Invariants
+///
+/// `task` is a started kernel thread running [`supervisor_main`] on
+/// `shared`, with a task reference owned by this value.
+pub(crate) struct Supervisor {
+    task: NonNull<bindings::task_struct>,
+    shared: Pin<KBox<Shared>>,
+}
+
+// SAFETY: The task reference may be dropped from any thread; `Shared` is
+// `Sync` and `Send`.
+unsafe impl Send for Supervisor {}
+// SAFETY: `&Supervisor` only reaches `Shared`'s lock and condition variable.
+unsafe impl Sync for Supervisor {}
+
+impl Supervisor {
+    /// Starts the kernel thread `eprog_supervise`, which runs `helper`.
+    pub(crate) fn spawn(helper: Umd, params: Params) -> Result<Self> {
+        let limit = RateLimit::new(params.ratelimit_burst, params.ratelimit_interval_ms.into());
+        let worker = Worker {
+            helper,
+            lines: LineAssembler::new(),
+            limit,
+            buf: [0; 512],
+        };
+        let shared = KBox::pin_init(
+            pin_init!(Shared {
+                worker: UnsafeCell::new(worker),
+                params,
+                stopping: AtomicBool::new(false),
+                startup <- new_spinlock!(Startup::Pending),
+                startup_changed <- new_condvar!(),
+            }),
+            GFP_KERNEL,
+        )?;
+        let mut task = core::ptr::null_mut();
+        // SAFETY: `supervisor_main` has the kthread signature; it gets a
+        // pointer to `shared`, which is pinned and which `Drop` keeps alive
+        // until the thread has ended.
+        to_result(unsafe {
+            bindings::eprog_kthread_start(
+                Some(supervisor_main),
+                &*shared as *const Shared as *mut c_void,
+                kernel::c_str!("eprog_supervise").as_char_ptr(),
+                &mut task,
+            )
+        })?;
+        let task = NonNull::new(task).ok_or(EINVAL)?;
+        Ok(Self { task, shared })
+    }
+
+    /// Waits for the helper's first line. Fails with the reason if the
+    /// helper could not start or ended before saying anything; a helper that
+    /// is still silent after `start_timeout_ms` is left running.
+    pub(crate) fn wait_for_first_line(&self) -> Result {
+        let timeout = msecs_to_jiffies(self.shared.params.start_timeout_ms);
+        let mut startup = self.shared.startup.lock();
+        loop {
+            match *startup {
+                Startup::Talking => return Ok(()),
+                Startup::Failed(e) => return Err(e),
+                Startup::Pending => {}
+            }
+            let waited = self
+                .shared
+                .startup_changed
+                .wait_interruptible_timeout(&mut startup, timeout);
+            match waited {
+                kernel::sync::CondVarTimeoutResult::Woken { .. } => {}
+                kernel::sync::CondVarTimeoutResult::Timeout => {
+                    pr_warn!(
+                        "helper has said nothing in {} ms\n",
+                        self.shared.params.start_timeout_ms
+                    );
+                    return Ok(());
+                }
+                kernel::sync::CondVarTimeoutResult::Signal { .. } => return Err(ERESTARTSYS),
+            }
+        }
+    }
+}
+
+impl Drop for Supervisor {
+    fn drop(&mut self) {
+        // Seen by the thread before it blocks again, or after the signal
+        // below interrupts what it is blocked in.
+        self.shared.stopping.store(true, Ordering::SeqCst);
+        // SAFETY: `task` is our started thread (invariant); this consumes our
+        // reference and returns once the thread has ended, so nothing uses
+        // `shared` when it is dropped after this.
+        unsafe { bindings::eprog_kthread_kill_stop(self.task.as_ptr()) };
+    }
+}
+
+impl Shared {
+    fn stopping(&self) -> bool {
+        self.stopping.load(Ordering::SeqCst)
+    }
+
+    /// After an interrupted wait: true if it was the owner stopping us,
+    /// otherwise forgets the stray signal so the next wait blocks again.
+    fn interrupted(&self) -> bool {
+        if self.stopping() {
+            return true;
+        }
+        // SAFETY: Called from the kernel thread itself.
+        unsafe { bindings::eprog_flush_signals() };
+        false
+    }
+
+    fn set_startup(&self, to: Startup) {
+        let mut startup = self.startup.lock();
+        if matches!(*startup, Startup::Pending) {
+            *startup = to;
+            self.startup_changed.notify_all();
+        }
+    }
+
+    fn is_starting(&self) -> bool {
+        matches!(*self.startup.lock(), Startup::Pending)
+    }
+}
+
+/// How one run of the helper ended.
+enum Run {
+    /// The owner is stopping the supervisor.
+    Stopped,
+    /// `fork_usermode_driver` failed.
+    StartFailed(Error),
+    /// The helper ended by itself.
+    Ended(Option<ExitStatus>),
+}
+
+extern "C" fn supervisor_main(data: *mut c_void) -> c_int {
+    // SAFETY: `data` is the `Shared` that `Supervisor` keeps alive until this
+    // thread has ended (see `Supervisor::spawn`).
+    let shared = unsafe { &*(data as *const Shared) };
+    // SAFETY: By the invariant of `Shared`, only this thread uses `worker`
+    // while it runs.
+    let worker = unsafe { &mut *shared.worker.get() };
+    // SAFETY: Called from the kernel thread itself.
+    unsafe { bindings::eprog_allow_kill() };
+
+    let params = &shared.params;
+    let mut restarts = 0;
+    let mut backoff = BACKOFF_FIRST_MS;
+    loop {
+        let status = match worker.run(shared) {
+            Run::Stopped => break,
+            Run::StartFailed(e) => {
+                pr_err!("starting the helper failed: {:?}\n", e);
+                shared.set_startup(Startup::Failed(e));
+                None
+            }
+            Run::Ended(status) => {
+                match status {
+                    Some(status) => pr_warn!("helper {}\n", status),
+                    None => pr_warn!("helper ended\n"),
+                }
+                if shared.is_starting() {
+                    pr_err!("helper ended before its first line\n");
+                    shared.set_startup(Startup::Failed(EPIPE));
+                }
+                status
+            }
+        };
+        if !shared.is_starting() && matches!(*shared.startup.lock(), Startup::Failed(_)) {
+            break;
+        }
+        let wanted = match params.restart {
+            Restart::Never => false,
+            Restart::OnFailure => !status.is_some_and(ExitStatus::success),
+            Restart::Always => true,
+        };
+        if !wanted {
+            break;
+        }
+        if restarts >= params.restart_limit {
+            pr_err!("helper restarted {} times; giving up\n", restarts);
+            break;
+        }
+        // SAFETY: Called from the kernel thread itself.
+        if unsafe { bindings::eprog_sleep_interruptible(backoff) } != 0 && shared.interrupted() {
+            break;
+        }
+        if shared.stopping() {
+            break;
+        }
+        restarts += 1;
+        backoff = (backoff * 2).min(BACKOFF_MAX_MS);
+        pr_info!(
+            "restarting the helper ({} of {})\n",
+            restarts,
+            params.restart_limit
+        );
+    }
+    // Ends a helper still running (when stopping, or after its stdout closed).
+    worker.helper.stop();
+    if shared.stopping() {
+        pr_info!("helper stopped\n");
+    }
+    0
+}
+
+impl Worker {
+    /// Starts the helper once and relays its output until it ends or the
+    /// owner stops the supervisor.
+    fn run(&mut self, shared: &Shared) -> Run {
+        if shared.stopping() {
+            return Run::Stopped;
+        }
+        let pipes = match self.helper.start() {
+            Ok(pipes) => pipes,
+            Err(e) => return Run::StartFailed(e),
+        };
+        pr_info!(
+            "helper {} started, pid {}\n",
+            crate::HELPER_NAME,
+            self.helper.pid()
+        );
+        configure(&pipes.stdin, &shared.params);
+        drop(pipes.stdin);
+
+        if !self.relay(shared, &pipes.stdout) {
+            return Run::Stopped;
+        }
+        // End of file: the helper closed its stdout, usually by exiting.
+        while self.helper.wait_interruptible().is_err() {
+            if shared.interrupted() {
+                return Run::Stopped;
+            }
+        }
+        Run::Ended(self.helper.stop())
+    }
+
+    /// Relays until end of file (returns true) or until stopped (false).
+    fn relay(&mut self, shared: &Shared, stdout: &FileRef) -> bool {
+        let Self {
+            lines, limit, buf, ..
+        } = self;
+        let mut log = |record: Record<'_>| {
+            // SAFETY: No preconditions.
+            let verdict = limit.check(unsafe { bindings::eprog_now_ms() });
+            if verdict.report_suppressed > 0 {
+                pr_warn!("{} lines suppressed\n", verdict.report_suppressed);
+            }
+            if verdict.log {
+                pr_info!("From userspace: {}{}\n", record.text, record.mark());
+            }
+            shared.set_startup(Startup::Talking);
+        };
+        let mut stopped = false;
+        while !shared.stopping() {
+            match stdout.read(buf) {
+                Ok(0) => break,
+                Ok(n) => lines.feed(&buf[..n], &mut log),
+                Err(e) if e == ERESTARTSYS || e == EINTR => {
+                    if shared.interrupted() {
+                        stopped = true;
+                        break;
+                    }
+                }
+                Err(e) => {
+                    pr_err!("reading the helper's output failed: {:?}\n", e);
+                    break;
+                }
+            }
+            // A helper writing as fast as it can must not hog this CPU.
+            // SAFETY: Called from the kernel thread itself.
+            unsafe { bindings::eprog_cond_resched() };
+        }
+        lines.finish(&mut log);
+        let suppressed = limit.take_suppressed();
+        if suppressed > 0 {
+            pr_warn!("{} lines suppressed\n", suppressed);
+        }
+        !stopped && !shared.stopping()
+    }
+}
+
+/// Sends the helper its configuration line; the helper gets no arguments
+/// and no environment. A helper that has already gone costs an `EPIPE`,
+/// which the relay then notices as its end.
+fn configure(stdin: &FileRef, params: &Params) {
+    let line = CString::try_from_fmt(kernel::fmt!(
+        "interval_ms={} {}\n",
+        params.interval_ms,
+        params.helper_args
+    ));
+    match line {
+        Ok(line) => {
+            let _ = stdin.write(line.as_bytes());
+        }
+        Err(e) => pr_err!("cannot build the helper's configuration: {:?}\n", e),
+    }
+}

@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A helper that misbehaves never hurts the kernel: the QEMU matrix. Each
+//! test embeds the misbehaving test helper (`tests/helpers/`), picks its
+//! misbehaviour with `helper_args=mode=...`, and checks the log, the
+//! supervision, and that `rmmod` promptly leaves nothing behind.
+
+mod common;
+
+use common::{boot, build_module, setting, timestamp, Boot, Initramfs, MODULE_SHELL, SYSTEM};
+use std::fs;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+/// eprog.ko with the misbehaving helper embedded, built once.
+fn misbehave_ko() -> &'static [u8] {
+    static KO: OnceLock<Vec<u8>> = OnceLock::new();
+    KO.get_or_init(|| {
+        let blob = format!("UMH_BLOB={}", env!("EPROG_MISBEHAVE"));
+        let (dir, log, ok) = build_module("misbehave", &setting("EPROG_KDIR_M"), &[&blob]);
+        assert!(
+            ok,
+            "building eprog.ko with the misbehaving helper failed:\n{log}"
+        );
+        fs::read(dir.join("eprog.ko")).unwrap()
+    })
+}
+
+/// Boots with the misbehaving module as `/misbehave.ko` and runs `body`.
+fn run(name: &str, body: &str) -> Boot {
+    let script = format!(
+        "{SYSTEM}{MODULE_SHELL}ko=/misbehave.ko\nmark shmem-before $(shmem)\n{body}\nleftovers\nreboot -f\n"
+    );
+    let mut ramfs = Initramfs::with_init(&script);
+    ramfs.file("misbehave.ko", 0o644, misbehave_ko());
+    let b = boot(
+        name,
+        &setting("EPROG_KDIR_M"),
+        ramfs.finish(),
+        "",
+        Duration::from_secs(180),
+    );
+    b.assert_clean();
+    b
+}
+
+/// Nothing of eprog is left and Shmem is back at its baseline.
+fn assert_nothing_left(b: &Boot) {
+    assert_eq!(
+        b.marker("left"),
+        "0 0",
+        "a process, thread or the module survived; log: {}",
+        b.path.display()
+    );
+    assert_eq!(
+        b.marker("shmem-before"),
+        b.marker("shmem-after"),
+        "Shmem leaked; log: {}",
+        b.path.display()
+    );
+}
+
+fn assert_prompt_rmmod(b: &Boot) {
+    assert_eq!(b.marker("rmmod"), "0");
+    let seconds: f64 = b.marker("rmmod-seconds").parse().unwrap();
+    assert!(
+        seconds < 1.0,
+        "rmmod took {seconds} s; log: {}",
+        b.path.display()
+    );
+}
+
+fn count(b: &Boot, needle: &str) -> usize {
+    b.kernel_lines(needle).len()
+}
+
+#[test]
+#[ignore = "boots QEMU: run through 'make check'"]
+fn a_crash_is_logged_and_restarted_with_backoff_up_to_the_limit() {
+    let b = run(
+        "crash",
+        "load helper_args=mode=crash restart_limit=2\nsleep 2\nunload",
+    );
+    assert_eq!(b.marker("loaded"), "1");
+    assert_eq!(count(&b, "eprog: From userspace: about to crash"), 3);
+    assert_eq!(
+        count(&b, "eprog: helper was killed by signal 11 (SIGSEGV)"),
+        3
+    );
+    assert_eq!(count(&b, "eprog: restarting the helper (1 of 2)"), 1);
+    assert_eq!(count(&b, "eprog: restarting the helper (2 of 2)"), 1);
+    assert_eq!(count(&b, "eprog: helper restarted 2 times; giving up"), 1);
+    // Exponential backoff: 100 ms, then 200 ms, between a crash and the restart.
+    let crashes: Vec<f64> = b
+        .log
+        .lines()
+        .filter(|l| l.contains("SIGSEGV"))
+        .filter_map(timestamp)
+        .collect();
+    let starts: Vec<f64> = b
+        .log
+        .lines()
+        .filter(|l| l.contains("helper eprog_user started"))
+        .filter_map(timestamp)
+        .collect();
+    assert_eq!(starts.len(), 3);
+    assert!(starts[1] - crashes[0] >= 0.1, "first backoff too short");
+    assert!(starts[2] - crashes[1] >= 0.2, "backoff did not grow");
+    assert_prompt_rmmod(&b);
+    assert_nothing_left(&b);
+}
+
+#[test]
+#[ignore = "boots QEMU: run through 'make check'"]
+fn restart_never_leaves_a_crashed_helper_down() {
+    let b = run(
+        "crash-never",
+        "load helper_args=mode=crash restart=never\nsleep 1\nunload",
+    );
+    assert_eq!(
+        count(&b, "eprog: helper was killed by signal 11 (SIGSEGV)"),
+        1
+    );
+    assert_eq!(count(&b, "eprog: restarting"), 0);
+    assert_prompt_rmmod(&b);
+    assert_nothing_left(&b);
+}
+
+#[test]
+#[ignore = "boots QEMU: run through 'make check'"]
+fn rmmod_during_a_backoff_wait_is_prompt() {
+    let b = run(
+        "crash-backoff",
+        "load helper_args=mode=crash restart=always restart_limit=50\nsleep 2\nunload",
+    );
+    assert!(
+        count(&b, "eprog: restarting the helper") >= 3,
+        "expected several restarts"
+    );
+    assert_prompt_rmmod(&b);
+    assert_nothing_left(&b);
+}
+
+#[test]
+#[ignore = "boots QEMU: run through 'make check'"]
+fn a_helper_that_exits_before_its_first_line_fails_insmod() {
+    let b = run("exit3", "load helper_args=mode=exit3");
+    assert_eq!(b.marker("loaded"), "0");
+    // busybox's insmod prints strerror(EPIPE).
+    assert!(
+        b.marker("insmod-said").contains("Broken pipe"),
+        "{}",
+        b.marker("insmod-said")
+    );
+    // busybox's insmod tries twice (finit_module, then init_module): each
+    // attempt runs init once.
+    let attempts = count(&b, "eprog: helper eprog_user started");
+    assert!(attempts >= 1);
+    assert_eq!(count(&b, "eprog: helper exited with status 3"), attempts);
+    assert_eq!(
+        count(&b, "eprog: helper ended before its first line"),
+        attempts
+    );
+    assert_nothing_left(&b);
+}
+
+#[test]
+#[ignore = "boots QEMU: run through 'make check'"]
+fn an_unknown_restart_policy_fails_insmod_with_einval() {
+    let b = run("bad-param", "load restart=sometimes");
+    assert_eq!(b.marker("loaded"), "0");
+    assert!(
+        b.marker("insmod-said").contains("Invalid argument"),
+        "{}",
+        b.marker("insmod-said")
+    );
+    assert!(
+        count(
+            &b,
+            "eprog: restart=sometimes is not one of never, on-failure, always"
+        ) >= 1
+    );
+    assert_nothing_left(&b);
+}
+
+#[test]
+#[ignore = "boots QEMU: run through 'make check'"]
+fn a_flood_is_rate_limited_counted_and_harmless() {
+    let body = "load helper_args=mode=flood ratelimit_burst=50 ratelimit_interval_ms=500
+i=0; while [ $i -lt 10 ]; do sleep 0.1; mark tick $i; i=$((i + 1)); done
+unload";
+    let b = run("flood", body);
+    assert_eq!(
+        b.markers("tick").len(),
+        10,
+        "the guest stopped responding during the flood"
+    );
+    assert_prompt_rmmod(&b);
+    assert_nothing_left(&b);
+    let logged: Vec<u64> = b
+        .kernel_lines("eprog: From userspace: flood ")
+        .iter()
+        .filter_map(|l| l.rsplit(' ').next()?.parse().ok())
+        .collect();
+    let suppressed: u64 = b
+        .kernel_lines(" lines suppressed")
+        .iter()
+        .filter_map(|l| {
+            l.strip_prefix("eprog: ")?
+                .split(' ')
+                .next()?
+                .parse::<u64>()
+                .ok()
+        })
+        .sum();
+    assert!(suppressed > 0, "a flood was not limited");
+    let last = *logged.last().expect("no flood line logged");
+    assert!(logged.windows(2).all(|w| w[0] < w[1]), "lines out of order");
+    // Every line up to the last one logged was either logged or counted.
+    assert!(
+        logged.len() as u64 + suppressed > last,
+        "lines lost: {} logged + {suppressed} suppressed <= {last}",
+        logged.len()
+    );
+    // 50 per 500 ms window over about 1.5 s of flooding, with slack for windows.
+    assert!(
+        logged.len() <= 50 * 8,
+        "the rate limit did not hold: {}",
+        logged.len()
+    );
+}
+
+#[test]
+#[ignore = "boots QEMU: run through 'make check'"]
+fn garbage_bytes_are_escaped_and_cannot_forge_lines() {
+    let b = run(
+        "garbage",
+        "load helper_args=mode=garbage\nsleep 0.5\nunload",
+    );
+    assert_eq!(
+        count(
+            &b,
+            r"eprog: From userspace: \x013<0>fake level\x00NUL\x1b[31mred\x1b]0;title\x07\x0d"
+        ),
+        1,
+        "control bytes were not escaped; log: {}",
+        b.path.display()
+    );
+    assert_eq!(
+        count(&b, "eprog: From userspace: eprog: From userspace: forged"),
+        1
+    );
+    assert_eq!(count(&b, "eprog: From userspace: garbage done"), 1);
+    for line in b.log.lines().filter(|l| l.contains("eprog:")) {
+        assert!(
+            line.bytes().all(|c| (b' '..=b'~').contains(&c)),
+            "raw bytes in {line:?}"
+        );
+    }
+    assert_nothing_left(&b);
+}
+
+#[test]
+#[ignore = "boots QEMU: run through 'make check'"]
+fn a_one_mib_line_is_cut_marked_and_accounted_for() {
+    const LINE: usize = 1 << 20;
+    const RECORD_MAX: usize = eprog_relay::RECORD_MAX;
+    let b = run(
+        "long-line",
+        "load helper_args=mode=long-line\nsleep 2\nunload",
+    );
+    let records = b.kernel_lines("eprog: From userspace: x");
+    let suppressed: usize = b
+        .kernel_lines(" lines suppressed")
+        .iter()
+        .filter_map(|l| {
+            l.strip_prefix("eprog: ")?
+                .split(' ')
+                .next()?
+                .parse::<usize>()
+                .ok()
+        })
+        .sum();
+    assert_eq!(
+        records.len() + suppressed,
+        LINE.div_ceil(RECORD_MAX),
+        "records lost"
+    );
+    for record in &records {
+        let text = record.strip_prefix("eprog: From userspace: ").unwrap();
+        let body = text.strip_suffix('\\').unwrap_or(text);
+        assert!(
+            body.len() <= RECORD_MAX && body.bytes().all(|c| c == b'x'),
+            "bad record {text:.40}..."
+        );
+    }
+    assert!(
+        records[0].ends_with('\\'),
+        "a cut record has no continuation mark"
+    );
+    assert_eq!(count(&b, "eprog: helper exited with status 0"), 1);
+    assert_nothing_left(&b);
+}
+
+#[test]
+#[ignore = "boots QEMU: run through 'make check'"]
+fn a_helper_that_closed_stdout_is_still_killed_by_rmmod() {
+    let b = run("close-stdout", "load helper_args=mode=close-stdout\nsleep 0.5\nmark running $(procs | grep -c eprog_user)\nunload");
+    assert_eq!(count(&b, "eprog: From userspace: closing stdout"), 1);
+    assert_eq!(
+        b.marker("running"),
+        "1",
+        "the helper should still run without its stdout"
+    );
+    assert_prompt_rmmod(&b);
+    assert_nothing_left(&b);
+}
+
+#[test]
+#[ignore = "boots QEMU: run through 'make check'"]
+fn a_silent_helper_does_not_block_insmod_or_rmmod() {
+    let b = run(
+        "silent",
+        "load helper_args=mode=silent start_timeout_ms=500\nsleep 0.5\nunload",
+    );
+    assert_eq!(b.marker("loaded"), "1");
+    assert_eq!(count(&b, "eprog: helper has said nothing in 500 ms"), 1);
+    assert_prompt_rmmod(&b);
+    assert_nothing_left(&b);
+}
+
+#[test]
+#[ignore = "boots QEMU: run through 'make check'"]
+fn the_helpers_panic_message_and_stderr_reach_the_log() {
+    let b = run(
+        "panic-stderr",
+        "load helper_args=mode=panic restart=never\nsleep 0.5\nunload\nload helper_args=mode=stderr\nsleep 0.5\nunload",
+    );
+    assert_eq!(
+        count(
+            &b,
+            "eprog: From userspace: panic: panicked at src/misbehave.rs:"
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            &b,
+            "eprog: From userspace: the misbehaving helper panics on purpose"
+        ),
+        1
+    );
+    assert_eq!(count(&b, "eprog: helper exited with status 101"), 1);
+    assert_eq!(count(&b, "eprog: From userspace: this went to stderr"), 1);
+    assert_nothing_left(&b);
+}

@@ -15,13 +15,15 @@ use crate::syscall;
 /// read before end of file, an error, or a full buffer.
 pub fn read_config_line(buf: &mut [u8]) -> &[u8] {
     let mut len = 0;
-    while len < buf.len() {
-        if syscall::read(0, &mut buf[len..len + 1]) != 1 || buf[len] == b'\n' {
+    for slot in buf.iter_mut() {
+        let mut byte = [0u8];
+        if syscall::read(0, &mut byte) != 1 || byte[0] == b'\n' {
             break;
         }
+        *slot = byte[0];
         len += 1;
     }
-    &buf[..len]
+    buf.get(..len).unwrap_or_default()
 }
 
 /// Returns the decimal value of `key` in a configuration line, if present

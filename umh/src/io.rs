@@ -14,7 +14,7 @@ pub fn print(mut bytes: &[u8]) {
         if n <= 0 {
             return;
         }
-        bytes = &bytes[n as usize..];
+        bytes = bytes.get(n as usize..).unwrap_or_default();
     }
 }
 
@@ -23,4 +23,18 @@ impl core::fmt::Write for Stdout {
         print(s.as_bytes());
         Ok(())
     }
+}
+
+/// Formats `n` in decimal into `buf`; returns the digits.
+pub fn decimal(mut n: u32, buf: &mut [u8; 10]) -> &[u8] {
+    let mut start = buf.len();
+    for (i, digit) in buf.iter_mut().enumerate().rev() {
+        *digit = b'0' + (n % 10) as u8;
+        n /= 10;
+        start = i;
+        if n == 0 {
+            break;
+        }
+    }
+    buf.get(start..).unwrap_or_default()
 }

@@ -29,7 +29,7 @@ mod rt;
 mod syscall;
 
 pub use config::{config_value, read_config_line};
-pub use io::{print, Stdout};
+pub use io::{decimal, print, Stdout};
 pub use syscall::{close, exit, read, sleep_ms, write};
 
 /// Names the helper's `fn main() -> i32`; its result is the exit status.

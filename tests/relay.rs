@@ -160,3 +160,23 @@ mod rate_limit {
         assert!(!limit.check(10).log);
     }
 }
+
+/// The fuzz target (`tests/fuzz`) checks the same invariants on any input;
+/// the suite runs it for a bounded time (`EPROG_FUZZ_SECONDS`, default 60).
+#[test]
+#[ignore = "needs nightly and cargo-fuzz: run through 'make check'"]
+fn fuzz_the_relay_for_a_bounded_time() {
+    let seconds = std::env::var("EPROG_FUZZ_SECONDS").unwrap_or_else(|_| "60".into());
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let status = std::process::Command::new("cargo")
+        .current_dir(dir)
+        .env("RUSTUP_TOOLCHAIN", "nightly")
+        .args(["fuzz", "run", "--fuzz-dir", "tests/fuzz", "relay", "--"])
+        .arg(format!("-max_total_time={seconds}"))
+        .status()
+        .expect("cannot run cargo fuzz");
+    assert!(
+        status.success(),
+        "the fuzzer found a failing input (see tests/fuzz/artifacts/)"
+    );
+}

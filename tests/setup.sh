@@ -33,4 +33,14 @@ if [ "$(bindgen --version 2>/dev/null)" != "bindgen $BINDGEN_VERSION" ]; then
 	say "installing bindgen-cli $BINDGEN_VERSION (takes about a minute)"
 	cargo install --quiet --locked bindgen-cli --version "$BINDGEN_VERSION" >&2
 fi
+# The relay's fuzz target needs a nightly toolchain (sanitizers) and cargo-fuzz.
+if ! rustup run nightly rustc --version >/dev/null 2>&1; then
+	say "installing a nightly Rust for cargo-fuzz"
+	rustup toolchain install nightly --profile minimal >&2
+fi
+if ! cargo fuzz --version >/dev/null 2>&1; then
+	say "installing cargo-fuzz (takes about a minute)"
+	cargo install --quiet --locked cargo-fuzz >&2
+fi
+
 say "tools: $(rustc --version), $(bindgen --version), $(clang --version | head -n 1)"

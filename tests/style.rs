@@ -43,6 +43,7 @@ fn rust_code_is_rustfmt_clean() {
         "tests/*.rs",
         "tests/common/mod.rs",
         "tests/helpers/src/*.rs",
+        "tests/fuzz/fuzz_targets/*.rs",
         "build.rs",
     ]);
     let out = Command::new("rustfmt")

@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Build (or reuse) a QEMU test kernel with eprog in the tree.
-#   tests/kernel.sh ARCH m|y     prints the kernel build directory on stdout
+#   tests/kernel.sh ARCH m|y [debug]
+#                                prints the kernel build directory on stdout;
+#                                'debug' adds tests/debug.config (KASAN, ...)
 #   tests/kernel.sh ARCH configured-without-umd
 #                                a configured (not built) tree whose config
 #                                selects no USERMODE_DRIVER, to test refusal
@@ -12,8 +14,10 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
-arch=${1:?usage: kernel.sh ARCH m|y}
+arch=${1:?usage: kernel.sh ARCH m|y|configured-without-umd [debug]}
 mode=${2:?usage: kernel.sh ARCH m|y|configured-without-umd}
+variant=${3:-qemu}
+case "$variant" in qemu|debug) ;; *) die "variant must be qemu or debug, not '$variant'" ;; esac
 case "$mode" in
 m|y) option="CONFIG_EMBEDDED_PROG=$mode" ;;
 configured-without-umd) option="# CONFIG_EMBEDDED_PROG is not set" ;;
@@ -24,17 +28,19 @@ arch_table "$arch"
 src=$(linux_tree)
 make -s -C "$here/.." install-into-tree KSRC="$src" >&2
 
-fragment="$here/qemu-$arch.config"
+fragments=("$here/qemu-$arch.config")
+[ "$variant" = debug ] && fragments+=("$here/debug.config")
 toolchain="$(rustc --version) $(bindgen --version) $(clang --version | head -n 1)"
-key=$( (cat "$fragment"; echo "$toolchain") | sha256sum | cut -c1-12)
+key=$( (cat "${fragments[@]}"; echo "$toolchain") | sha256sum | cut -c1-12)
 ver=$(basename "$src")
-build="$EPROG_CACHE/build/$ver-$arch-$key-$mode"
-other="$EPROG_CACHE/build/$ver-$arch-$key-$( [ "$mode" = m ] && echo y || echo m)"
+name="$ver-$arch-$variant"
+build="$EPROG_CACHE/build/$name-$key-$mode"
+other="$EPROG_CACHE/build/$name-$key-$( [ "$mode" = m ] && echo y || echo m)"
 kmake() { make -C "$src" O="$build" ARCH="$KARCH" LLVM=1 "$@"; }
 
-say "kernel $ver for $arch, CONFIG_EMBEDDED_PROG=$mode ($toolchain)"
-# Builds for an older config or toolchain are dead weight (~1 GB each).
-for stale in "$EPROG_CACHE/build/$ver-$arch-"*"-$mode"; do
+say "$variant kernel $ver for $arch, CONFIG_EMBEDDED_PROG=$mode ($toolchain)"
+# Builds for an older config or toolchain are dead weight.
+for stale in "$EPROG_CACHE/build/$name-"*"-$mode"; do
 	[ -d "$stale" ] && [ "$stale" != "$build" ] && { say "removing stale $(basename "$stale")"; rm -rf "$stale"; }
 done
 if [ ! -f "$build/.config" ]; then
@@ -48,7 +54,7 @@ if [ ! -f "$build/.config" ]; then
 		mkdir -p "$build"
 		kmake -s tinyconfig >&2
 	fi
-	printf '%s\n' "$option" | cat "$fragment" - > "$build/eprog.config"
+	printf '%s\n' "$option" | cat "${fragments[@]}" - > "$build/eprog.config"
 	"$src/scripts/kconfig/merge_config.sh" -m -O "$build" "$build/.config" \
 		"$build/eprog.config" >/dev/null
 	kmake -s olddefconfig >&2

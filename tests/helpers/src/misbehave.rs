@@ -74,6 +74,11 @@ fn main() -> i32 {
             block()
         }
         b"silent" => block(),
+        b"spin" => {
+            umh::print(b"spinning\n");
+            #[allow(clippy::empty_loop)] // Spinning is the point.
+            loop {}
+        }
         b"panic" => {
             umh::print(b"about to panic\n");
             panic!("the misbehaving helper panics on purpose");

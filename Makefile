@@ -15,7 +15,9 @@ export LLVM
 
 # Files that make up the driver, wherever it is built.
 DRIVER_FILES := $(wildcard Kbuild Kconfig blob.S src/*.rs src/*.c src/*.h \
-	umh/Cargo.toml umh/Cargo.lock umh/src/*.rs umh/src/*/*.rs umh/.cargo/config.toml)
+	umh/Cargo.toml umh/Cargo.lock umh/src/*.rs umh/src/*/*.rs umh/.cargo/config.toml \
+	umh/check_blob.sh umh/std-helper/Cargo.toml umh/std-helper/Cargo.lock \
+	umh/std-helper/src/*.rs umh/std-helper/.cargo/config.toml)
 
 .PHONY: modules clean copy-driver install-into-tree demo check
 

@@ -8,7 +8,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
 packages=(clang lld llvm libclang-dev make flex bison bc cpio kmod libelf-dev libssl-dev
-	  xz-utils qemu-system-x86 busybox-static binutils perl)
+	  xz-utils qemu-system-x86 busybox-static binutils perl gcc libc6-dev golang-go)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")

@@ -6,6 +6,7 @@
 #   make install-into-tree KSRC=<source>   add the driver as drivers/misc/eprog
 #   make demo                              build a QEMU kernel, boot it, watch the helper
 #   make check                             the whole test suite
+#   make bench                             footprint and relay figures (bench/)
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 KSRC ?=
@@ -19,7 +20,7 @@ DRIVER_FILES := $(wildcard Kbuild Kconfig blob.S src/*.rs src/*.c src/*.h \
 	umh/check_blob.sh umh/std-helper/Cargo.toml umh/std-helper/Cargo.lock \
 	umh/std-helper/src/*.rs umh/std-helper/.cargo/config.toml)
 
-.PHONY: modules clean copy-driver install-into-tree demo check
+.PHONY: modules clean copy-driver install-into-tree demo check bench
 
 modules:
 	@test -d "$(KDIR)" || { echo "eprog: KDIR=$(KDIR) is not a kernel build tree (pass KDIR=<path>)" >&2; exit 1; }
@@ -52,3 +53,6 @@ demo:
 
 check:
 	tests/run check
+
+bench:
+	tests/run bench

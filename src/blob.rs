@@ -37,6 +37,7 @@ pub(crate) fn load(name: &'static CStr) -> Result<Umd> {
         );
         return Err(ENOEXEC);
     }
+    pr_info!("loading the embedded helper ({} bytes)\n", blob.len());
     Umd::load(name, blob)
 }
 

@@ -71,8 +71,22 @@ impl LineAssembler {
 
     /// Feeds bytes read from the helper; calls `emit` for each record that
     /// is complete (ended by a newline, or full).
-    pub fn feed(&mut self, data: &[u8], emit: &mut impl FnMut(Record<'_>)) {
-        for &byte in data {
+    pub fn feed(&mut self, mut data: &[u8], emit: &mut impl FnMut(Record<'_>)) {
+        while let Some((&byte, rest)) = data.split_first() {
+            // Fast path: copy a run of bytes that need no escaping at once.
+            let plain = data.iter().take_while(|&&b| is_plain(b)).count();
+            if plain > 0 {
+                let n = plain.min(RECORD_MAX - self.len);
+                if n == 0 {
+                    self.emit(true, emit);
+                    continue;
+                }
+                self.buf[self.len..self.len + n].copy_from_slice(&data[..n]);
+                self.len += n;
+                data = &data[n..];
+                continue;
+            }
+            data = rest;
             if byte == b'\n' {
                 self.emit(false, emit);
                 continue;
@@ -102,10 +116,15 @@ impl LineAssembler {
     }
 }
 
+/// Whether `byte` is logged as it is.
+fn is_plain(byte: u8) -> bool {
+    (b' '..=b'~').contains(&byte) && byte != b'\\'
+}
+
 /// Escapes one byte into `out`; returns the characters to log for it.
 fn escape(byte: u8, out: &mut [u8; 4]) -> &[u8] {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    if (b' '..=b'~').contains(&byte) && byte != b'\\' {
+    if is_plain(byte) {
         out[0] = byte;
         return &out[..1];
     }

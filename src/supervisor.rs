@@ -41,7 +41,8 @@ struct Worker {
     helper: Umd,
     lines: LineAssembler,
     limit: RateLimit,
-    buf: [u8; 512],
+    /// Boxed: too big for a kernel stack on the way in.
+    buf: KBox<[u8; 4096]>,
 }
 
 /// The state the supervisor shares with its owner.
@@ -55,6 +56,8 @@ struct Shared {
     worker: UnsafeCell<Worker>,
     params: Params,
     stopping: AtomicBool,
+    /// `startup` is no longer `Pending`.
+    started: AtomicBool,
     #[pin]
     startup: SpinLock<Startup>,
     #[pin]
@@ -93,13 +96,14 @@ impl Supervisor {
             helper,
             lines: LineAssembler::new(),
             limit,
-            buf: [0; 512],
+            buf: KBox::init(kernel::init::zeroed(), GFP_KERNEL)?,
         };
         let shared = KBox::pin_init(
             pin_init!(Shared {
                 worker: UnsafeCell::new(worker),
                 params,
                 stopping: AtomicBool::new(false),
+                started: AtomicBool::new(false),
                 startup <- new_spinlock!(Startup::Pending),
                 startup_changed <- new_condvar!(),
             }),
@@ -181,15 +185,20 @@ impl Shared {
     }
 
     fn set_startup(&self, to: Startup) {
+        // Cheap check first: this runs for every relayed record.
+        if self.started.load(Ordering::Relaxed) {
+            return;
+        }
         let mut startup = self.startup.lock();
         if matches!(*startup, Startup::Pending) {
             *startup = to;
+            self.started.store(true, Ordering::Relaxed);
             self.startup_changed.notify_all();
         }
     }
 
     fn is_starting(&self) -> bool {
-        matches!(*self.startup.lock(), Startup::Pending)
+        !self.started.load(Ordering::Relaxed)
     }
 }
 
@@ -310,22 +319,17 @@ impl Worker {
         let Self {
             lines, limit, buf, ..
         } = self;
-        let mut log = |record: Record<'_>| {
-            // SAFETY: No preconditions.
-            let verdict = limit.check(unsafe { bindings::eprog_now_ms() });
-            if verdict.report_suppressed > 0 {
-                pr_warn!("{} lines suppressed\n", verdict.report_suppressed);
-            }
-            if verdict.log {
-                pr_info!("From userspace: {}{}\n", record.text, record.mark());
-            }
-            shared.set_startup(Startup::Talking);
-        };
+        let mut now = 0;
         let mut stopped = false;
         while !shared.stopping() {
-            match stdout.read(buf) {
+            match stdout.read(&mut buf[..]) {
                 Ok(0) => break,
-                Ok(n) => lines.feed(&buf[..n], &mut log),
+                Ok(n) => {
+                    // One clock read per read, not per line.
+                    // SAFETY: No preconditions.
+                    now = unsafe { bindings::eprog_now_ms() };
+                    lines.feed(&buf[..n], &mut |r| log_record(shared, limit, now, r));
+                }
                 Err(e) if e == ERESTARTSYS || e == EINTR => {
                     if shared.interrupted() {
                         stopped = true;
@@ -341,13 +345,25 @@ impl Worker {
             // SAFETY: Called from the kernel thread itself.
             unsafe { bindings::eprog_cond_resched() };
         }
-        lines.finish(&mut log);
+        lines.finish(&mut |r| log_record(shared, limit, now, r));
         let suppressed = limit.take_suppressed();
         if suppressed > 0 {
             pr_warn!("{} lines suppressed\n", suppressed);
         }
         !stopped && !shared.stopping()
     }
+}
+
+/// Logs one record, or counts it if the rate limit says so.
+fn log_record(shared: &Shared, limit: &mut RateLimit, now_ms: u64, record: Record<'_>) {
+    let verdict = limit.check(now_ms);
+    if verdict.report_suppressed > 0 {
+        pr_warn!("{} lines suppressed\n", verdict.report_suppressed);
+    }
+    if verdict.log {
+        pr_info!("From userspace: {}{}\n", record.text, record.mark());
+    }
+    shared.set_startup(Startup::Talking);
 }
 
 /// Sends the helper its configuration line; the helper gets no arguments

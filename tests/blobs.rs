@@ -6,54 +6,14 @@
 
 mod common;
 
-use common::{boot, build_module, setting, Initramfs, MODULE_SHELL};
+use common::{
+    boot, build_module, c_helper, go_helper, helpers, run, scratch, setting, Initramfs,
+    MODULE_SHELL,
+};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
-
-fn scratch() -> PathBuf {
-    PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-}
-
-fn helpers() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/helpers")
-}
-
-fn run(cmd: &mut Command) {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// The static C helper, built with `gcc -static`.
-fn c_helper() -> PathBuf {
-    let out = scratch().join("hello-c");
-    run(Command::new("gcc")
-        .args(["-static", "-Os", "-s", "-o"])
-        .arg(&out)
-        .arg(helpers().join("hello.c")));
-    out
-}
-
-/// The Go helper, built with Debian's Go toolchain (static without cgo).
-fn go_helper() -> PathBuf {
-    let out = scratch().join("hello-go");
-    run(Command::new("go")
-        .args(["build", "-ldflags=-s -w", "-o"])
-        .arg(&out)
-        .arg(helpers().join("hello.go"))
-        .env("CGO_ENABLED", "0")
-        .env("GOCACHE", scratch().join("go-cache"))
-        .env("GOFLAGS", "-mod=mod")
-        .env("GO111MODULE", "off"));
-    out
-}
 
 /// Builds eprog.ko with `blob` embedded; returns the build's output.
 fn build_with(name: &str, blob: &Path) -> (PathBuf, String, bool) {

@@ -137,6 +137,7 @@ impl Initramfs {
 
 /// Guest shell prelude for tests that want a normal little system.
 pub const SYSTEM: &str = "\
+echo
 /bin/busybox mkdir -p /proc /sys /dev /tmp
 /bin/busybox mount -t proc proc /proc
 /bin/busybox mount -t sysfs sys /sys
@@ -382,4 +383,49 @@ leftovers() { sleep 0.5; mark left $(procs | wc -l) $(grep -c '^eprog ' /proc/mo
 pub fn timestamp(line: &str) -> Option<f64> {
     let rest = line.trim_start().strip_prefix('[')?;
     rest[..rest.find(']')?].trim().parse().ok()
+}
+
+/// This test binary's scratch directory.
+pub fn scratch() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+}
+
+/// The sources of the test helpers.
+pub fn helpers() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/helpers")
+}
+
+/// Runs `cmd`; panics with its stderr if it fails.
+pub fn run(cmd: &mut Command) {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The static C helper, built with `gcc -static`.
+pub fn c_helper() -> PathBuf {
+    let out = scratch().join("hello-c");
+    run(Command::new("gcc")
+        .args(["-static", "-Os", "-s", "-o"])
+        .arg(&out)
+        .arg(helpers().join("hello.c")));
+    out
+}
+
+/// The Go helper, built with Debian's Go toolchain (static without cgo).
+pub fn go_helper() -> PathBuf {
+    let out = scratch().join("hello-go");
+    run(Command::new("go")
+        .args(["build", "-ldflags=-s -w", "-o"])
+        .arg(&out)
+        .arg(helpers().join("hello.go"))
+        .env("CGO_ENABLED", "0")
+        .env("GOCACHE", scratch().join("go-cache"))
+        .env("GO111MODULE", "off"));
+    out
 }

@@ -26,7 +26,8 @@ impl core::fmt::Write for Stdout {
 }
 
 /// Formats `n` in decimal into `buf`; returns the digits.
-pub fn decimal(mut n: u32, buf: &mut [u8; 10]) -> &[u8] {
+pub fn decimal<const N: usize>(n: impl Into<u64>, buf: &mut [u8; N]) -> &[u8] {
+    let mut n: u64 = n.into();
     let mut start = buf.len();
     for (i, digit) in buf.iter_mut().enumerate().rev() {
         *digit = b'0' + (n % 10) as u8;

@@ -11,6 +11,7 @@ mod nr {
     pub const CLOSE: usize = 3;
     pub const NANOSLEEP: usize = 35;
     pub const FCNTL: usize = 72;
+    pub const CLOCK_GETTIME: usize = 228;
     pub const EXIT_GROUP: usize = 231;
     pub const DUP3: usize = 292;
 }
@@ -22,6 +23,7 @@ mod nr {
     pub const CLOSE: usize = 57;
     pub const NANOSLEEP: usize = 101;
     pub const FCNTL: usize = 25;
+    pub const CLOCK_GETTIME: usize = 113;
     pub const EXIT_GROUP: usize = 94;
     pub const DUP3: usize = 24;
 }
@@ -99,6 +101,22 @@ pub fn sleep_ms(ms: u32) {
     // SAFETY: `ts` is a valid timespec for the duration of the call; a null
     // remaining-time pointer is allowed.
     unsafe { syscall3(nr::NANOSLEEP, &ts as *const Timespec as usize, 0, 0) };
+}
+
+/// Nanoseconds of `CLOCK_MONOTONIC`.
+pub fn monotonic_ns() -> u64 {
+    const CLOCK_MONOTONIC: usize = 1;
+    let mut ts = Timespec { sec: 0, nsec: 0 };
+    // SAFETY: `ts` is a valid timespec for the kernel to fill in.
+    unsafe {
+        syscall3(
+            nr::CLOCK_GETTIME,
+            CLOCK_MONOTONIC,
+            &mut ts as *mut Timespec as usize,
+            0,
+        )
+    };
+    ts.sec as u64 * 1_000_000_000 + ts.nsec as u64
 }
 
 /// Ends the process with `code`.

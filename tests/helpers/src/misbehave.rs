@@ -74,6 +74,47 @@ fn main() -> i32 {
             block()
         }
         b"silent" => block(),
+        // Benchmarks: `lines` numbered lines as fast as possible, written
+        // 4 KiB at a time as a buffered writer would, then exit.
+        b"burst" => {
+            let lines = umh::config_value(line, b"lines").unwrap_or(1000);
+            let mut out = [0u8; 4096];
+            let mut len = 0;
+            let mut digits = [0u8; 10];
+            for n in 0..lines {
+                let mut text = *b"flood 0000000000\n";
+                let d = umh::decimal(n, &mut digits);
+                text[16 - d.len()..16].copy_from_slice(d);
+                if len + text.len() > out.len() {
+                    umh::print(&out[..len]);
+                    len = 0;
+                }
+                out[len..len + text.len()].copy_from_slice(&text);
+                len += text.len();
+            }
+            umh::print(&out[..len]);
+            0
+        }
+        // Benchmarks: `lines` lines stamped with CLOCK_MONOTONIC, 5 ms apart.
+        b"latency" => {
+            for _ in 0..umh::config_value(line, b"lines").unwrap_or(100) {
+                let mut buf = [0u8; 20];
+                let now = umh::decimal(umh::monotonic_ns(), &mut buf);
+                let mut text = [0u8; 32];
+                text[..4].copy_from_slice(b"lat ");
+                text[4..4 + now.len()].copy_from_slice(now);
+                text[4 + now.len()] = b'\n';
+                umh::print(&text[..5 + now.len()]);
+                umh::sleep_ms(5);
+            }
+            0
+        }
+        // Benchmarks: the current CLOCK_MONOTONIC in ns, for timing in a shell.
+        b"now" => {
+            umh::print(umh::decimal(umh::monotonic_ns(), &mut [0; 20]));
+            umh::print(b"\n");
+            0
+        }
         b"spin" => {
             umh::print(b"spinning\n");
             #[allow(clippy::empty_loop)] // Spinning is the point.

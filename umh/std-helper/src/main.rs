@@ -29,7 +29,9 @@ fn route_stderr_to_stdout() {
 }
 
 fn interval_ms(config: &str) -> Option<u64> {
-    config.split(' ').find_map(|pair| pair.strip_prefix("interval_ms=")?.parse().ok())
+    config
+        .split(' ')
+        .find_map(|pair| pair.strip_prefix("interval_ms=")?.parse().ok())
 }
 
 #[no_mangle]
@@ -40,7 +42,10 @@ extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
     let interval = Duration::from_millis(interval_ms(config.trim_end()).unwrap_or(5000));
     let mut stdout = std::io::stdout().lock();
     loop {
-        if writeln!(stdout, "Hello, world!").and_then(|()| stdout.flush()).is_err() {
+        if writeln!(stdout, "Hello, world!")
+            .and_then(|()| stdout.flush())
+            .is_err()
+        {
             return 1;
         }
         std::thread::sleep(interval);

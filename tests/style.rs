@@ -40,6 +40,8 @@ fn rust_code_is_rustfmt_clean() {
     let sources = files(&[
         "src/*.rs",
         "umh/src/*.rs",
+        "umh/std-helper/src/*.rs",
+        "bench/*.rs",
         "tests/*.rs",
         "tests/common/mod.rs",
         "tests/helpers/src/*.rs",
@@ -82,6 +84,10 @@ fn host_and_helper_code_is_clippy_clean() {
     let musl = format!("{}-unknown-linux-musl", std::env::consts::ARCH);
     clippy(&root().join("umh"), &["--release", "--target", &musl]);
     clippy(&root().join("umh"), &["--lib", "--tests"]);
+    clippy(
+        &root().join("umh/std-helper"),
+        &["--release", "--target", &musl],
+    );
     let helpers = root().join("tests/helpers/Cargo.toml");
     let helpers = helpers.to_str().unwrap();
     clippy(
@@ -103,7 +109,13 @@ fn module_is_clippy_clean() {
 #[ignore = "needs the kernel source: run through 'make check'"]
 fn c_asm_and_kconfig_pass_checkpatch() {
     let checkpatch = setting("EPROG_KSRC").join("scripts/checkpatch.pl");
-    let sources = files(&["src/*.c", "src/*.h", "blob.S", "Kconfig"]);
+    let sources = files(&[
+        "src/*.c",
+        "src/*.h",
+        "blob.S",
+        "Kconfig",
+        "tests/helpers/hello.c",
+    ]);
     let out = Command::new("perl")
         .arg(checkpatch)
         .args(["--no-tree", "--terse", "--show-types", "-f"])

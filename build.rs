@@ -1,57 +1,87 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Builds the Rust helpers for the host architecture: the default helper
-//! (`umh/`), so the host tests can run the very program the module embeds;
-//! the misbehaving test helper (`tests/helpers/`) and the std helper
-//! (`umh/std-helper/`), which the QEMU tests embed with `UMH_BLOB`.
+//! Builds the Rust helpers: the default helper (`umh/`) for the host, so the
+//! host tests can run the very program the module embeds; and, for the
+//! architecture the QEMU tests boot (`EPROG_UMH_TARGET`, set by `tests/run`
+//! from its architecture table), the misbehaving test helper
+//! (`tests/helpers/`) and the std helper (`umh/std-helper/`), which the QEMU
+//! tests embed with `UMH_BLOB`.
 //!
 //! They are built as Kbuild builds the helper: offline, locked, static, for
-//! the musl target, each with its `.cargo/config.toml` in effect.
+//! a musl target, each with its `.cargo/config.toml` in effect.
 
 use std::env;
 use std::path::PathBuf;
 use std::process::Command;
 
-/// (directory cargo runs in, for its `.cargo/config.toml`; manifest; binary;
-/// the variable that tells the tests where the binary is)
-const HELPERS: &[(&str, &str, &str, &str)] = &[
-    ("umh", "umh/Cargo.toml", "eprog_user", "EPROG_HOST_HELPER"),
-    (
-        "umh",
-        "tests/helpers/Cargo.toml",
-        "misbehave",
-        "EPROG_MISBEHAVE",
-    ),
-    (
-        "umh/std-helper",
-        "umh/std-helper/Cargo.toml",
-        "eprog_user",
-        "EPROG_STD_HELPER",
-    ),
+/// A helper crate to build.
+struct Helper {
+    /// Where cargo runs, for its `.cargo/config.toml`.
+    dir: &'static str,
+    manifest: &'static str,
+    bin: &'static str,
+    /// The variable that tells the tests where the binary is.
+    var: &'static str,
+    /// Built for the host, not for the QEMU tests' architecture.
+    host: bool,
+}
+
+const HELPERS: &[Helper] = &[
+    Helper {
+        dir: "umh",
+        manifest: "umh/Cargo.toml",
+        bin: "eprog_user",
+        var: "EPROG_HOST_HELPER",
+        host: true,
+    },
+    Helper {
+        dir: "umh",
+        manifest: "tests/helpers/Cargo.toml",
+        bin: "misbehave",
+        var: "EPROG_MISBEHAVE",
+        host: false,
+    },
+    Helper {
+        dir: "umh/std-helper",
+        manifest: "umh/std-helper/Cargo.toml",
+        bin: "eprog_user",
+        var: "EPROG_STD_HELPER",
+        host: false,
+    },
 ];
 
 fn main() {
     let root = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("set by cargo"));
     let arch = env::var("CARGO_CFG_TARGET_ARCH").expect("set by cargo");
-    let target = format!("{arch}-unknown-linux-musl");
+    let host = format!("{arch}-unknown-linux-musl");
+    println!("cargo:rerun-if-env-changed=EPROG_UMH_TARGET");
+    let guest = env::var("EPROG_UMH_TARGET").unwrap_or_else(|_| host.clone());
     println!(
         "cargo:rerun-if-changed={}",
         root.join("umh/.cargo/config.toml").display()
     );
 
-    for &(dir, manifest, bin, var) in HELPERS {
-        let manifest = root.join(manifest);
+    for helper in HELPERS {
+        let target: &str = if helper.host { &host } else { &guest };
+        let manifest = root.join(helper.manifest);
         let crate_dir = manifest.parent().expect("a manifest has a directory");
         for path in ["Cargo.toml", "Cargo.lock", "src", ".cargo/config.toml"] {
             println!("cargo:rerun-if-changed={}", crate_dir.join(path).display());
         }
-        let target_dir = out.join("helpers").join(var);
+        let target_dir = out.join("helpers").join(helper.var);
         let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let status = Command::new(cargo)
-            .current_dir(root.join(dir))
-            .args(["build", "--quiet", "--offline", "--locked", "--release"])
-            .args(["--target", &target])
+            .current_dir(root.join(helper.dir))
+            .args([
+                "build",
+                "--quiet",
+                "--offline",
+                "--locked",
+                "--release",
+                "--target",
+                target,
+            ])
             .arg("--manifest-path")
             .arg(&manifest)
             .arg("--target-dir")
@@ -70,7 +100,7 @@ fn main() {
             "building {} for {target} failed",
             manifest.display()
         );
-        let path = target_dir.join(&target).join("release").join(bin);
-        println!("cargo:rustc-env={var}={}", path.display());
+        let path = target_dir.join(target).join("release").join(helper.bin);
+        println!("cargo:rustc-env={}={}", helper.var, path.display());
     }
 }

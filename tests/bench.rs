@@ -53,7 +53,7 @@ fn footprint_and_relay_performance() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut helpers = vec![Helper {
         name: "tiny",
-        blob: root.join("eprog_user"),
+        blob: setting("EPROG_KO").with_file_name("eprog_user"),
         ko: setting("EPROG_KO"),
     }];
     for (name, blob) in [

@@ -7,7 +7,7 @@
 mod common;
 
 use common::{
-    boot, build_module, c_helper, go_helper, helpers, run, scratch, setting, Initramfs,
+    boot, build_module, c_helper, cc, go_helper, helpers, run, scratch, setting, Initramfs,
     MODULE_SHELL,
 };
 use std::fs;
@@ -30,21 +30,31 @@ fn the_build_refuses_what_cannot_be_a_helper_in_one_sentence() {
     let text = dir.join("script.sh");
     fs::write(&text, b"#!/bin/sh\necho hello\n").unwrap();
     let object = dir.join("hello.o");
-    run(Command::new("gcc")
+    run(Command::new(cc())
         .arg("-c")
         .arg("-o")
         .arg(&object)
         .arg(helpers().join("hello.c")));
     let dynamic = dir.join("hello-dynamic");
-    run(Command::new("gcc")
+    run(Command::new(cc())
         .arg("-o")
         .arg(&dynamic)
         .arg(helpers().join("hello.c")));
-    let mut arm = fs::read(env!("EPROG_HOST_HELPER")).unwrap();
-    arm[18] = 183; // e_machine: EM_AARCH64
-    arm[19] = 0;
-    let foreign = dir.join("aarch64-helper");
-    fs::write(&foreign, arm).unwrap();
+    // A helper for the other architecture: x86_64's for arm64, and for
+    // x86_64 the same file marked EM_AARCH64.
+    let arm64 = std::env::var("EPROG_ARCH").is_ok_and(|a| a == "arm64");
+    let mut elf = fs::read(env!("EPROG_HOST_HELPER")).unwrap();
+    if !arm64 {
+        elf[18] = 183;
+        elf[19] = 0;
+    }
+    let foreign = dir.join("foreign-helper");
+    fs::write(&foreign, elf).unwrap();
+    let foreign_reason = if arm64 {
+        "is built for ELF machine 62, not aarch64 (183)"
+    } else {
+        "is built for ELF machine 183, not x86_64 (62)"
+    };
     let huge = dir.join("huge");
     let file = fs::File::create(&huge).unwrap();
     file.set_len(16 * 1024 * 1024 + 1).unwrap();
@@ -54,7 +64,7 @@ fn the_build_refuses_what_cannot_be_a_helper_in_one_sentence() {
         (&text, "is not an ELF file"),
         (&object, "is not an executable (ELF type 1)"),
         (&dynamic, "is dynamically linked"),
-        (&foreign, "is built for ELF machine 183, not x86_64 (62)"),
+        (&foreign, foreign_reason),
         (&huge, "more than the 16777216-byte limit"),
     ];
     for (i, (blob, reason)) in cases.into_iter().enumerate() {

@@ -38,7 +38,9 @@ fn configure(name: &str, extra: &str) -> String {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).unwrap();
-    let fragment = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/qemu-x86_64.config");
+    let arch = std::env::var("EPROG_ARCH").unwrap_or_else(|_| "x86_64".into());
+    let karch = std::env::var("EPROG_KARCH").unwrap_or_else(|_| "x86_64".into());
+    let fragment = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/qemu-{arch}.config"));
     let mut config = fs::read_to_string(fragment).unwrap();
     config.push_str(extra);
     fs::write(dir.join("eprog.config"), config).unwrap();
@@ -47,7 +49,7 @@ fn configure(name: &str, extra: &str) -> String {
             .arg("-C")
             .arg(&ksrc)
             .arg(format!("O={}", dir.display()))
-            .args(["-s", "LLVM=1"])
+            .args(["-s", "LLVM=1", &format!("ARCH={karch}")])
             .args(args)
             .status()
             .unwrap()

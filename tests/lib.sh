@@ -14,13 +14,18 @@ export PATH="$HOME/.cargo/bin:$PATH"
 # Kernel trees, builds and downloads live outside the repository.
 EPROG_CACHE=${EPROG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/eprog}
 
-# One row per architecture: kernel ARCH, boot image, helper target, QEMU.
+# One row per architecture: kernel ARCH, boot image, helper target, Debian
+# architecture, C compiler for test helpers, QEMU. A new architecture is a
+# new row (and a tests/qemu-<arch>.config).
 arch_table() {
 	case "$1" in
 	x86_64) KARCH=x86_64 KIMAGE=arch/x86/boot/bzImage
-		UMH_RUST_TARGET=x86_64-unknown-linux-musl
+		UMH_RUST_TARGET=x86_64-unknown-linux-musl DEB_ARCH=amd64 TEST_CC=gcc
 		QEMU="qemu-system-x86_64 -M pc -cpu qemu64" QEMU_CONSOLE=ttyS0 ;;
-	*) echo "eprog: unsupported architecture '$1' (supported: x86_64)" >&2; return 1 ;;
+	arm64) KARCH=arm64 KIMAGE=arch/arm64/boot/Image
+		UMH_RUST_TARGET=aarch64-unknown-linux-musl DEB_ARCH=arm64 TEST_CC=aarch64-linux-gnu-gcc
+		QEMU="qemu-system-aarch64 -M virt -cpu cortex-a57" QEMU_CONSOLE=ttyAMA0 ;;
+	*) echo "eprog: unsupported architecture '$1' (supported: x86_64, arm64)" >&2; return 1 ;;
 	esac
 }
 
@@ -35,8 +40,10 @@ linux_tree() {
 	deb=$(ls "$EPROG_CACHE"/src/"$LINUX_PACKAGE"_*.deb 2>/dev/null | tail -n 1)
 	if [ -z "$deb" ]; then
 		say "downloading $LINUX_PACKAGE (Debian package, apt configuration unchanged)"
-		(cd "$EPROG_CACHE/src" && apt-get download "$LINUX_PACKAGE" >&2 2>/dev/null) ||
-			die "apt-get download $LINUX_PACKAGE failed (run 'apt-get update' first?)"
+		# A new machine may have no package lists yet: fetch them once.
+		(cd "$EPROG_CACHE/src" && { apt-get download "$LINUX_PACKAGE" >&2 2>/dev/null ||
+			{ apt-get update -qq >&2 && apt-get download "$LINUX_PACKAGE" >&2; }; }) ||
+			die "apt-get download $LINUX_PACKAGE failed"
 		deb=$(ls "$EPROG_CACHE"/src/"$LINUX_PACKAGE"_*.deb | tail -n 1)
 	fi
 	ver=$(dpkg-deb -f "$deb" Version)
@@ -49,4 +56,28 @@ linux_tree() {
 		touch "$dir.tmp/.eprog-extracted" && mv "$dir.tmp" "$dir"
 	fi
 	echo "$dir"
+}
+
+# A static busybox for the guest's architecture (after arch_table): the host's
+# own for the host architecture, else Debian's busybox-static for DEB_ARCH,
+# downloaded (not installed) once into the cache.
+busybox_for() {
+	local dir="$EPROG_CACHE/busybox-$DEB_ARCH" deb
+	if [ "$DEB_ARCH" = "$(dpkg --print-architecture)" ]; then
+		echo /bin/busybox
+		return
+	fi
+	if [ ! -x "$dir/bin/busybox" ]; then
+		say "fetching busybox-static:$DEB_ARCH"
+		if ! dpkg --print-foreign-architectures | grep -qx "$DEB_ARCH"; then
+			dpkg --add-architecture "$DEB_ARCH" && apt-get update -qq >&2
+		fi
+		mkdir -p "$dir.tmp"
+		(cd "$dir.tmp" && apt-get download "busybox-static:$DEB_ARCH" >&2 2>/dev/null) ||
+			die "apt-get download busybox-static:$DEB_ARCH failed"
+		deb=$(ls "$dir.tmp"/busybox-static_*.deb)
+		dpkg-deb -x "$deb" "$dir.tmp/root" && mkdir -p "$dir/bin" &&
+			cp "$dir.tmp/root/bin/busybox" "$dir/bin/busybox" && rm -rf "$dir.tmp"
+	fi
+	echo "$dir/bin/busybox"
 }

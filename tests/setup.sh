@@ -1,14 +1,22 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Installs what building and testing eprog needs. Idempotent: it only
-# installs what is missing, so a second run takes a second or two.
+# Installs what building and testing eprog needs, for the architectures
+# given as arguments (default: x86_64). Idempotent: it only installs what is
+# missing, so a second run takes a second or two.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
+archs=("${@:-x86_64}")
 packages=(clang lld llvm libclang-dev make flex bison bc cpio kmod libelf-dev libssl-dev
 	  xz-utils qemu-system-x86 busybox-static binutils perl gcc libc6-dev golang-go)
+targets=()
+for arch in "${archs[@]}"; do
+	arch_table "$arch"
+	targets+=("$UMH_RUST_TARGET")
+	[ "$arch" = arm64 ] && packages+=(qemu-system-arm gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
+done
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
@@ -21,12 +29,15 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 command -v rustup >/dev/null || die "rustup is needed (https://rustup.rs); it manages the pinned Rust $RUST_VERSION"
+targets+=("$(uname -m)-unknown-linux-musl")
+installed=$(rustup target list --toolchain "$RUST_VERSION" --installed 2>/dev/null || true)
+missing_targets=$(for t in "${targets[@]}"; do grep -qx "$t" <<<"$installed" || echo "$t"; done)
 if ! rustup run "$RUST_VERSION" rustc --version >/dev/null 2>&1 ||
    ! rustup component list --toolchain "$RUST_VERSION" --installed 2>/dev/null | grep -q rust-src ||
-   ! rustup target list --toolchain "$RUST_VERSION" --installed | grep -q "$(uname -m)-unknown-linux-musl"; then
-	say "installing Rust $RUST_VERSION with rust-src, rustfmt, clippy and the musl target"
+   [ -n "$missing_targets" ]; then
+	say "installing Rust $RUST_VERSION with rust-src, rustfmt, clippy and ${targets[*]}"
 	rustup toolchain install "$RUST_VERSION" --profile minimal \
-		--component rust-src,rustfmt,clippy --target "$(uname -m)-unknown-linux-musl" >&2
+		--component rust-src,rustfmt,clippy $(printf -- '--target %s ' "${targets[@]}") >&2
 fi
 
 if [ "$(bindgen --version 2>/dev/null)" != "bindgen $BINDGEN_VERSION" ]; then

@@ -44,22 +44,30 @@ pub fn setting(name: &str) -> PathBuf {
     }
 }
 
-/// One row of the architecture table: how to boot a kernel for `arch`.
+/// How to boot a kernel of the architecture under test: `tests/run` sets
+/// these from the one architecture table in `tests/lib.sh`.
 pub struct Arch {
-    pub image: &'static str,
-    pub qemu: &'static [&'static str],
-    pub console: &'static str,
+    /// The kernel image, relative to the kernel build tree.
+    pub image: String,
+    /// The QEMU command and its machine options.
+    pub qemu: Vec<String>,
+    /// The serial console's device name.
+    pub console: String,
 }
 
 pub fn arch() -> Arch {
-    let name = env::var("EPROG_ARCH").unwrap_or_else(|_| "x86_64".into());
-    match name.as_str() {
-        "x86_64" => Arch {
-            image: "arch/x86/boot/bzImage",
-            qemu: &["qemu-system-x86_64", "-M", "pc", "-cpu", "qemu64"],
-            console: "ttyS0",
-        },
-        other => panic!("no QEMU settings for EPROG_ARCH={other}"),
+    let var = |name: &str| {
+        env::var(name).unwrap_or_else(|_| {
+            panic!("{name} is not set: run the QEMU tests through 'make check'")
+        })
+    };
+    Arch {
+        image: var("EPROG_KIMAGE"),
+        qemu: var("EPROG_QEMU")
+            .split_whitespace()
+            .map(String::from)
+            .collect(),
+        console: var("EPROG_CONSOLE"),
     }
 }
 
@@ -175,7 +183,7 @@ pub fn boot(
     let append = format!("console={} panic=-1 loglevel=7 {cmdline}", arch.console);
 
     eprintln!("[{name}] booting {} under QEMU (TCG)", kernel_dir.display());
-    let mut child = Command::new(arch.qemu[0])
+    let mut child = Command::new(&arch.qemu[0])
         .args(&arch.qemu[1..])
         .args([
             "-accel",
@@ -188,7 +196,7 @@ pub fn boot(
             "-no-reboot",
         ])
         .arg("-kernel")
-        .arg(kernel_dir.join(arch.image))
+        .arg(kernel_dir.join(&arch.image))
         .arg("-initrd")
         .arg(&initrd)
         .args(["-append", &append])
@@ -230,7 +238,7 @@ pub fn boot(
     let _ = child.stderr.take().unwrap().read_to_string(&mut err);
     let (all, mut file) = reader.join().unwrap();
     let _ = write!(file, "{err}");
-    let log = String::from_utf8_lossy(&all).replace("\r\n", "\n");
+    let log = split_interleaved(&String::from_utf8_lossy(&all).replace("\r\n", "\n"));
     eprintln!(
         "[{name}] done in {:.1} s, log: {}",
         start.elapsed().as_secs_f64(),
@@ -327,6 +335,33 @@ impl Boot {
     }
 }
 
+/// The guest's shell and the kernel share the console, so a kernel record
+/// can land in the middle of a shell line. Starts a new line at every
+/// printk timestamp (`[    1.234567] `) that is not at a line start.
+fn split_interleaved(log: &str) -> String {
+    let mut out = String::with_capacity(log.len());
+    for line in log.lines() {
+        let mut rest = line;
+        let mut first = true;
+        while let Some(at) = rest
+            .char_indices()
+            .skip(1)
+            .map(|(i, _)| i)
+            .find(|&i| timestamp(&rest[i..]).is_some() && rest[i..].starts_with('['))
+        {
+            if !first || at > 0 {
+                out.push_str(&rest[..at]);
+                out.push('\n');
+            }
+            first = false;
+            rest = &rest[at..];
+        }
+        out.push_str(rest);
+        out.push('\n');
+    }
+    out
+}
+
 fn strip_timestamp(line: &str) -> &str {
     match line.find("] ") {
         Some(i) if line.starts_with('[') => &line[i + 2..],
@@ -354,6 +389,10 @@ pub fn build_module(name: &str, kdir: &Path, extra: &[&str]) -> (PathBuf, String
         .arg(kdir)
         .arg(format!("M={}", dir.display()))
         .arg("LLVM=1")
+        .arg(format!(
+            "ARCH={}",
+            env::var("EPROG_KARCH").unwrap_or_else(|_| "x86_64".into())
+        ))
         .args(extra)
         .arg("modules")
         .output()
@@ -407,10 +446,15 @@ pub fn run(cmd: &mut Command) {
     );
 }
 
+/// The C compiler for the architecture under test (`EPROG_CC`).
+pub fn cc() -> String {
+    env::var("EPROG_CC").unwrap_or_else(|_| "gcc".into())
+}
+
 /// The static C helper, built with `gcc -static`.
 pub fn c_helper() -> PathBuf {
     let out = scratch().join("hello-c");
-    run(Command::new("gcc")
+    run(Command::new(cc())
         .args(["-static", "-Os", "-s", "-o"])
         .arg(&out)
         .arg(helpers().join("hello.c")));
@@ -425,6 +469,10 @@ pub fn go_helper() -> PathBuf {
         .arg(&out)
         .arg(helpers().join("hello.go"))
         .env("CGO_ENABLED", "0")
+        .env(
+            "GOARCH",
+            env::var("EPROG_GOARCH").unwrap_or_else(|_| "amd64".into()),
+        )
         .env("GOCACHE", scratch().join("go-cache"))
         .env("GO111MODULE", "off"));
     out

@@ -29,9 +29,17 @@ fn main() -> i32 {
     match mode(line) {
         b"crash" => {
             umh::print(b"about to crash\n");
-            // SAFETY: None needed: the load faults, and the kernel kills us
-            // with SIGSEGV before anything else happens.
-            unsafe { core::arch::asm!("mov {0}, [0]", out(reg) _) };
+            // SAFETY: None needed: the load from address 0 faults, and the
+            // kernel kills us with SIGSEGV before anything else happens.
+            #[cfg(target_arch = "x86_64")]
+            unsafe {
+                core::arch::asm!("mov {0}, [0]", out(reg) _)
+            };
+            // SAFETY: As above.
+            #[cfg(target_arch = "aarch64")]
+            unsafe {
+                core::arch::asm!("ldr {0}, [{1}]", out(reg) _, in(reg) 0usize)
+            };
             0
         }
         b"exit3" => 3,

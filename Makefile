@@ -4,6 +4,7 @@
 #
 #   make KDIR=<kernel build tree>          build eprog.ko out of tree
 #   make install-into-tree KSRC=<source>   add the driver as drivers/misc/eprog
+#   make patch KSRC=<pristine source>      the same as a patch for BSP trees
 #   make demo                              build a QEMU kernel, boot it, watch the helper
 #   make check                             the whole test suite
 #   make bench                             footprint and relay figures (bench/)
@@ -20,7 +21,7 @@ DRIVER_FILES := $(wildcard Kbuild Kconfig blob.S src/*.rs src/*.c src/*.h \
 	umh/check_blob.sh umh/std-helper/Cargo.toml umh/std-helper/Cargo.lock \
 	umh/std-helper/src/*.rs umh/std-helper/.cargo/config.toml)
 
-.PHONY: modules clean copy-driver install-into-tree demo check bench
+.PHONY: modules clean copy-driver install-into-tree patch demo check bench
 
 modules:
 	@test -d "$(KDIR)" || { echo "eprog: KDIR=$(KDIR) is not a kernel build tree (pass KDIR=<path>)" >&2; exit 1; }
@@ -47,6 +48,35 @@ install-into-tree:
 	@grep -q 'CONFIG_EMBEDDED_PROG' $(KSRC)/drivers/misc/Makefile || \
 		printf 'obj-$$(CONFIG_EMBEDDED_PROG)\t+= eprog/\n' >> $(KSRC)/drivers/misc/Makefile
 	@echo "eprog: installed into $(KSRC)/drivers/misc/eprog (enable CONFIG_EMBEDDED_PROG)"
+
+# The in-tree route as a git format-patch style patch against KSRC: the
+# driver under drivers/misc/eprog and the Kconfig/Makefile hooks. Apply it
+# with 'patch -p1' or 'git am'; fill in your Signed-off-by.
+PATCH ?= eprog.patch
+define patch_message
+misc: add eprog, an embedded Rust user-space helper
+
+eprog carries a small static user-space program inside the kernel image
+(CONFIG_EMBEDDED_PROG=y) or inside eprog.ko (=m), starts it with the User
+Mode Driver API, supervises it, and relays its standard output to the
+kernel log. The program needs no root file system.
+
+Signed-off-by: Your Name <your.email@example.com>
+endef
+export patch_message
+
+patch:
+	@test -f "$(KSRC)/drivers/misc/Kconfig" || { echo "eprog: KSRC=$(KSRC) is not a kernel source tree (pass KSRC=<path>)" >&2; exit 1; }
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	mkdir -p "$$tmp/drivers/misc" && \
+	cp "$(KSRC)/drivers/misc/Kconfig" "$(KSRC)/drivers/misc/Makefile" "$$tmp/drivers/misc/" && \
+	git -C "$$tmp" init -q && git -C "$$tmp" add -A && \
+	git -C "$$tmp" -c user.name=eprog -c user.email=eprog@localhost commit -qm base && \
+	$(MAKE) -s install-into-tree KSRC="$$tmp" >/dev/null && git -C "$$tmp" add -A && \
+	git -C "$$tmp" -c user.name="eprog developers" -c user.email=eprog@localhost \
+		commit -q -m "$$patch_message" && \
+	git -C "$$tmp" format-patch -1 --stdout > "$(abspath $(PATCH))"
+	@echo "eprog: wrote $(PATCH)"
 
 demo:
 	tests/run demo

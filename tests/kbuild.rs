@@ -161,3 +161,107 @@ fn helper_is_embedded_in_init_rodata_of_module_and_vmlinux() {
         &kdir_y.join("drivers/misc/eprog/eprog_user"),
     );
 }
+
+/// The in-tree route for BSP trees: `make patch` against a pristine tree.
+/// The QEMU test kernels are built from the pristine tree with this very
+/// patch applied (`tests/lib.sh`), `=m` and `=y`, on every architecture;
+/// this test checks its form, that it applies, and that `make
+/// install-into-tree` is idempotent and makes the same tree.
+#[test]
+#[ignore = "needs the kernel source: run through 'make check'"]
+fn the_patch_applies_to_a_pristine_tree_like_install_into_tree() {
+    let pristine = setting("EPROG_KSRC_PRISTINE");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let scratch = Path::new(env!("CARGO_TARGET_TMPDIR")).join("patch");
+    let _ = fs::remove_dir_all(&scratch);
+    fs::create_dir_all(scratch.join("tree/drivers/misc")).unwrap();
+    let patch = scratch.join("eprog.patch");
+    let make = |args: &[String]| {
+        let out = Command::new("make")
+            .arg("-s")
+            .arg("-C")
+            .arg(root)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "make {args:?}:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    make(&[
+        "patch".into(),
+        format!("KSRC={}", pristine.display()),
+        format!("PATCH={}", patch.display()),
+    ]);
+
+    let text = fs::read_to_string(&patch).unwrap();
+    assert!(text.starts_with("From "), "not a format-patch mail");
+    assert!(
+        text.contains("\nSubject: [PATCH] misc: add eprog"),
+        "no subject line"
+    );
+    assert!(text.contains("\nSigned-off-by: Your Name <your.email@example.com>\n---\n"));
+    for file in [
+        "drivers/misc/Kconfig",
+        "drivers/misc/Makefile",
+        "drivers/misc/eprog/Kbuild",
+    ] {
+        assert!(
+            text.contains(&format!("diff --git a/{file} b/{file}")),
+            "{file} is not in the patch"
+        );
+    }
+    let applies = Command::new("patch")
+        .args(["-p1", "--dry-run", "-s", "-d"])
+        .arg(&pristine)
+        .stdin(fs::File::open(&patch).unwrap())
+        .status()
+        .unwrap();
+    assert!(
+        applies.success(),
+        "the patch does not apply to {}",
+        pristine.display()
+    );
+
+    // install-into-tree, twice, on a copy of the pristine hooks.
+    let tree = scratch.join("tree");
+    for file in ["Kconfig", "Makefile"] {
+        fs::copy(
+            pristine.join("drivers/misc").join(file),
+            tree.join("drivers/misc").join(file),
+        )
+        .unwrap();
+    }
+    for _ in 0..2 {
+        make(&[
+            "install-into-tree".into(),
+            format!("KSRC={}", tree.display()),
+        ]);
+    }
+    let kconfig = fs::read_to_string(tree.join("drivers/misc/Kconfig")).unwrap();
+    let makefile = fs::read_to_string(tree.join("drivers/misc/Makefile")).unwrap();
+    assert_eq!(
+        kconfig
+            .matches("source \"drivers/misc/eprog/Kconfig\"")
+            .count(),
+        1
+    );
+    assert_eq!(makefile.matches("CONFIG_EMBEDDED_PROG").count(), 1);
+    // The same tree as the patch makes (the one the test kernels use).
+    let patched = setting("EPROG_KSRC").join("drivers/misc");
+    for part in ["eprog", "Kconfig", "Makefile"] {
+        let diff = Command::new("diff")
+            .arg("-r")
+            .arg(tree.join("drivers/misc").join(part))
+            .arg(patched.join(part))
+            .output()
+            .unwrap();
+        assert!(
+            diff.status.success(),
+            "install-into-tree and the patch differ in {part}:\n{}",
+            String::from_utf8_lossy(&diff.stdout)
+        );
+    }
+}

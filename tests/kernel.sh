@@ -26,7 +26,6 @@ esac
 arch_table "$arch"
 
 src=$(linux_tree)
-make -s -C "$here/.." install-into-tree KSRC="$src" >&2
 
 fragments=("$here/qemu-$arch.config")
 [ "$variant" = debug ] && fragments+=("$here/debug.config")

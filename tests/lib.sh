@@ -11,6 +11,8 @@ LINUX_PACKAGE=linux-source-6.12
 export RUSTUP_TOOLCHAIN=$RUST_VERSION
 export PATH="$HOME/.cargo/bin:$PATH"
 
+EPROG_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
 # Kernel trees, builds and downloads live outside the repository.
 EPROG_CACHE=${EPROG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/eprog}
 
@@ -33,8 +35,8 @@ arch_table() {
 say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'eprog: %s\n' "$*" >&2; exit 1; }
 
-# The driver's source tree (Debian's linux-source, with eprog installed).
-linux_tree() {
+# Debian's linux-source, extracted once into the cache and never modified.
+linux_pristine() {
 	local deb ver dir
 	mkdir -p "$EPROG_CACHE/src"
 	deb=$(ls "$EPROG_CACHE"/src/"$LINUX_PACKAGE"_*.deb 2>/dev/null | tail -n 1)
@@ -47,7 +49,7 @@ linux_tree() {
 		deb=$(ls "$EPROG_CACHE"/src/"$LINUX_PACKAGE"_*.deb | tail -n 1)
 	fi
 	ver=$(dpkg-deb -f "$deb" Version)
-	dir="$EPROG_CACHE/src/linux-${ver//\~/+}"
+	dir="$EPROG_CACHE/src/linux-${ver//\~/+}.orig"
 	if [ ! -f "$dir/.eprog-extracted" ]; then
 		say "extracting $LINUX_PACKAGE $ver"
 		rm -rf "$dir" "$dir.tmp" && mkdir -p "$dir.tmp"
@@ -56,6 +58,30 @@ linux_tree() {
 		touch "$dir.tmp/.eprog-extracted" && mv "$dir.tmp" "$dir"
 	fi
 	echo "$dir"
+}
+
+# The tree the test kernels are built from: the pristine tree with eprog's
+# patch ('make patch', the in-tree route for BSP trees) applied, so every
+# test kernel proves the patch. Remade (hard links, so in seconds) when the
+# patch changes; unchanged files keep their times, so only eprog rebuilds.
+linux_tree() {
+	local orig dir new
+	orig=$(linux_pristine)
+	dir=${orig%.orig}
+	new="$EPROG_CACHE/src/eprog.patch.new"
+	make -s -C "$EPROG_ROOT" patch KSRC="$orig" PATCH="$new" >/dev/null
+	if ! cmp -s <(patch_body "$new") <(patch_body "$dir/.eprog.patch" 2>/dev/null); then
+		say "applying eprog.patch to a copy of $(basename "$orig")"
+		rm -rf "$dir.tmp" && cp -al "$orig" "$dir.tmp"
+		patch -s -p1 -d "$dir.tmp" < "$new" || die "eprog.patch does not apply to $orig"
+		cp "$new" "$dir.tmp/.eprog.patch" && rm -rf "$dir" && mv "$dir.tmp" "$dir"
+	fi
+	echo "$dir"
+}
+
+# A patch without the lines that change with every 'make patch'.
+patch_body() {
+	grep -v '^From [0-9a-f]\{40\} \|^Date: ' "$1"
 }
 
 # A static busybox for the guest's architecture (after arch_table): the host's

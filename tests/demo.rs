@@ -5,13 +5,13 @@
 
 mod common;
 
-use common::{boot, setting, Initramfs, HELLO, SYSTEM};
+use common::{boot_module, setting, HELLO, SYSTEM};
 use std::time::Duration;
 
 #[test]
 #[ignore = "the demo: run through 'make demo'"]
 fn demo() {
-    let ko = std::fs::read(setting("EPROG_KO")).unwrap();
+    let ko = setting("EPROG_KO");
     let script = format!(
         "{SYSTEM}
 echo '--- guest: insmod eprog.ko'
@@ -26,15 +26,7 @@ ps -o pid,ppid,comm | grep -c eprog_ | sed 's/^/--- guest: eprog processes left:
 reboot -f
 "
     );
-    let mut ramfs = Initramfs::with_init(&script);
-    ramfs.file("eprog.ko", 0o644, &ko);
-    let b = boot(
-        "demo",
-        &setting("EPROG_KDIR_M"),
-        ramfs.finish(),
-        "",
-        Duration::from_secs(120),
-    );
+    let b = boot_module("demo", &ko, &script, "", Duration::from_secs(120));
     // Show what matters from the guest: our lines and the kernel's.
     println!();
     for line in b

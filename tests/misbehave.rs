@@ -70,6 +70,16 @@ fn assert_prompt_rmmod(b: &Boot) {
     );
 }
 
+/// insmod failed, and busybox said `reason` (its words for the errno).
+fn assert_insmod_failed(b: &Boot, reason: &str) {
+    assert_eq!(b.marker("loaded"), "0", "insmod succeeded");
+    let said = b.marker("insmod-said");
+    assert!(
+        said.contains(reason),
+        "insmod said {said:?}, not {reason:?}"
+    );
+}
+
 fn count(b: &Boot, needle: &str) -> usize {
     b.kernel_lines(needle).len()
 }
@@ -145,13 +155,7 @@ fn rmmod_during_a_backoff_wait_is_prompt() {
 #[ignore = "boots QEMU: run through 'make check'"]
 fn a_helper_that_exits_before_its_first_line_fails_insmod() {
     let b = run("exit3", "load helper_args=mode=exit3");
-    assert_eq!(b.marker("loaded"), "0");
-    // busybox's insmod prints strerror(EPIPE).
-    assert!(
-        b.marker("insmod-said").contains("Broken pipe"),
-        "{}",
-        b.marker("insmod-said")
-    );
+    assert_insmod_failed(&b, "Broken pipe");
     // busybox's insmod tries twice (finit_module, then init_module): each
     // attempt runs init once.
     let attempts = count(&b, "eprog: helper eprog_user started");
@@ -168,12 +172,7 @@ fn a_helper_that_exits_before_its_first_line_fails_insmod() {
 #[ignore = "boots QEMU: run through 'make check'"]
 fn an_unknown_restart_policy_fails_insmod_with_einval() {
     let b = run("bad-param", "load restart=sometimes");
-    assert_eq!(b.marker("loaded"), "0");
-    assert!(
-        b.marker("insmod-said").contains("Invalid argument"),
-        "{}",
-        b.marker("insmod-said")
-    );
+    assert_insmod_failed(&b, "Invalid argument");
     assert!(
         count(
             &b,

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{boot, setting, Initramfs, HELLO, SYSTEM};
+use common::{boot, boot_module, setting, Initramfs, HELLO, SYSTEM};
 use std::fs;
 use std::path::Path;
 use std::time::Duration;
@@ -15,7 +15,6 @@ const MINUTE: Duration = Duration::from_secs(60);
 /// Loads `ko`, checks the helper and its relay, unloads, checks that
 /// nothing is left, and that no line comes after the unload.
 fn module_life_cycle(name: &str, ko: &Path) {
-    let ko = fs::read(ko).expect("cannot read the module");
     let script = format!(
         "{SYSTEM}
 mark shmem-before $(shmem)
@@ -31,15 +30,7 @@ mark end
 reboot -f
 "
     );
-    let mut ramfs = Initramfs::with_init(&script);
-    ramfs.file("eprog.ko", 0o644, &ko);
-    let b = boot(
-        name,
-        &setting("EPROG_KDIR_M"),
-        ramfs.finish(),
-        "",
-        2 * MINUTE,
-    );
+    let b = boot_module(name, ko, &script, "", 2 * MINUTE);
     b.assert_clean();
 
     assert_eq!(b.marker("insmod"), "0", "insmod failed");
@@ -103,7 +94,7 @@ fn in_tree_module_relays_and_unloads_cleanly() {
 #[ignore = "boots QEMU: run through 'make check'"]
 fn twenty_load_unload_cycles() {
     const CYCLES: usize = 20;
-    let ko = fs::read(setting("EPROG_KO")).unwrap();
+    let ko = setting("EPROG_KO");
     let script = format!(
         "{SYSTEM}
 mark shmem-before $(shmem)
@@ -122,15 +113,7 @@ mark end
 reboot -f
 "
     );
-    let mut ramfs = Initramfs::with_init(&script);
-    ramfs.file("eprog.ko", 0o644, &ko);
-    let b = boot(
-        "module-cycles",
-        &setting("EPROG_KDIR_M"),
-        ramfs.finish(),
-        "",
-        4 * MINUTE,
-    );
+    let b = boot_module("module-cycles", &ko, &script, "", 4 * MINUTE);
     b.assert_clean();
     assert_eq!(
         b.markers("fail"),
@@ -274,7 +257,7 @@ reboot -f
 #[test]
 #[ignore = "boots QEMU: run through 'make check'"]
 fn the_helper_keeps_talking_after_a_freeze_and_thaw() {
-    let ko = fs::read(setting("EPROG_KO")).unwrap();
+    let ko = setting("EPROG_KO");
     let script = format!(
         "{SYSTEM}
 insmod /eprog.ko interval_ms=200; mark insmod $?
@@ -288,13 +271,11 @@ rmmod eprog; mark rmmod $?
 reboot -f
 "
     );
-    let mut ramfs = Initramfs::with_init(&script);
-    ramfs.file("eprog.ko", 0o644, &ko);
     // pm_test=freezer freezes all tasks, waits pm_test_delay seconds, thaws.
-    let b = boot(
+    let b = boot_module(
         "freeze",
-        &setting("EPROG_KDIR_M"),
-        ramfs.finish(),
+        &ko,
+        &script,
         "suspend.pm_test_delay=1",
         2 * MINUTE,
     );

@@ -168,15 +168,21 @@ mod rate_limit {
 fn fuzz_the_relay_for_a_bounded_time() {
     let seconds = std::env::var("EPROG_FUZZ_SECONDS").unwrap_or_else(|_| "60".into());
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let status = std::process::Command::new("cargo")
+    let out = std::process::Command::new("cargo")
         .current_dir(dir)
         .env("RUSTUP_TOOLCHAIN", "nightly")
         .args(["fuzz", "run", "--fuzz-dir", "tests/fuzz", "relay", "--"])
         .arg(format!("-max_total_time={seconds}"))
-        .status()
+        .output()
         .expect("cannot run cargo fuzz");
+    // libFuzzer reports every new input: show only the end of it.
+    let err = String::from_utf8_lossy(&out.stderr);
+    let tail: Vec<_> = err.lines().rev().take(12).collect();
+    for line in tail.iter().rev() {
+        eprintln!("{line}");
+    }
     assert!(
-        status.success(),
+        out.status.success(),
         "the fuzzer found a failing input (see tests/fuzz/artifacts/)"
     );
 }

@@ -252,6 +252,21 @@ pub fn boot(
     Boot { log, path }
 }
 
+/// Boots the `=m` test kernel with `ko` as `/eprog.ko` next to busybox and
+/// `script` as init.
+pub fn boot_module(name: &str, ko: &Path, script: &str, cmdline: &str, timeout: Duration) -> Boot {
+    let mut ramfs = Initramfs::with_init(script);
+    let ko = fs::read(ko).unwrap_or_else(|e| panic!("cannot read {}: {e}", ko.display()));
+    ramfs.file("eprog.ko", 0o644, &ko);
+    boot(
+        name,
+        &setting("EPROG_KDIR_M"),
+        ramfs.finish(),
+        cmdline,
+        timeout,
+    )
+}
+
 impl Boot {
     /// Values of the guest's `@@ key value` markers for `key`, in order.
     pub fn markers(&self, key: &str) -> Vec<String> {

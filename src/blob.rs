@@ -14,8 +14,9 @@ use kernel::str::CStr;
 use crate::umd::Umd;
 
 extern "C" {
-    static eprog_blob_start: [u8; 0];
-    static eprog_blob_end: [u8; 0];
+    /// The first of `eprog_blob_size` bytes.
+    static eprog_blob: [u8; 0];
+    static eprog_blob_size: usize;
 }
 
 /// Loads the embedded helper into a new private tmpfs as `name`.
@@ -24,12 +25,12 @@ extern "C" {
 #[inline(never)]
 #[link_section = ".ref.text"]
 pub(crate) fn load(name: &'static CStr) -> Result<Umd> {
-    let start = core::ptr::addr_of!(eprog_blob_start).cast::<u8>();
-    let end = core::ptr::addr_of!(eprog_blob_end).cast::<u8>();
-    // SAFETY: `blob.S` defines both symbols around the embedded bytes in one
-    // section, `end` not before `start`; the bytes stay mapped until init
-    // ends, and `Umd::load` copies them before returning.
-    let blob = unsafe { core::slice::from_raw_parts(start, end.offset_from(start) as usize) };
+    // SAFETY: `blob.S` defines `eprog_blob_size` as the number of bytes
+    // embedded at `eprog_blob`, in one section that stays mapped, unchanged,
+    // until init ends; `Umd::load` copies them before returning.
+    let blob = unsafe {
+        core::slice::from_raw_parts(core::ptr::addr_of!(eprog_blob).cast::<u8>(), eprog_blob_size)
+    };
     if !is_elf(blob) {
         pr_err!(
             "embedded helper ({} bytes) is not an ELF executable\n",

@@ -124,16 +124,34 @@ fn symbol(object: &Path, symbol: &str) -> (u64, String) {
 /// The blob symbols bracket exactly the helper's bytes, in memory that is
 /// freed after init: `.init.rodata` in a module; in `vmlinux`, where the
 /// linker merges init sections, between `__init_begin` and `__init_end`.
+/// In a module, `eprog_blob_size` (what the Rust code reads) holds the size.
 fn assert_blob_is_init_data(object: &Path, helper: &Path) {
-    let (start, s1) = symbol(object, "eprog_blob_start");
+    let (start, s1) = symbol(object, "eprog_blob");
     let (end, s2) = symbol(object, "eprog_blob_end");
+    let size = fs::metadata(helper).unwrap().len();
     if object.extension().is_some_and(|e| e == "ko") {
+        let (at, s3) = symbol(object, "eprog_blob_size");
         assert_eq!(
-            (s1.as_str(), s2.as_str()),
-            (".init.rodata", ".init.rodata"),
+            (s1.as_str(), s2.as_str(), s3.as_str()),
+            (".init.rodata", ".init.rodata", ".init.rodata"),
             "{}",
             object.display()
         );
+        // In a relocatable object a symbol's value is its section offset.
+        let section = std::env::temp_dir().join(format!("eprog-init-rodata-{}", std::process::id()));
+        let ok = Command::new("llvm-objcopy")
+            .args(["-O", "binary", "--only-section=.init.rodata"])
+            .arg(object)
+            .arg(&section)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "llvm-objcopy failed on {}", object.display());
+        let bytes = fs::read(&section).unwrap();
+        let _ = fs::remove_file(&section);
+        let at = at as usize;
+        let stored = u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap());
+        assert_eq!(stored, size, "eprog_blob_size is wrong in {}", object.display());
     } else {
         let (init_begin, _) = symbol(object, "__init_begin");
         let (init_end, _) = symbol(object, "__init_end");
@@ -143,7 +161,6 @@ fn assert_blob_is_init_data(object: &Path, helper: &Path) {
             object.display()
         );
     }
-    let size = fs::metadata(helper).unwrap().len();
     assert_eq!(end - start, size, "the embedded blob is not the helper");
 }
 

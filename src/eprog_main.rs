@@ -43,7 +43,8 @@ impl kernel::Module for Eprog {
         let params = params::Params::get()?;
         let helper = blob::load(HELPER_NAME)
             .inspect_err(|e| pr_err!("loading the helper failed: {:?}\n", e))?;
-        let supervisor = Supervisor::spawn(helper, params)?;
+        let supervisor = Supervisor::spawn(helper, params)
+            .inspect_err(|e| pr_err!("starting the supervisor failed: {:?}\n", e))?;
         supervisor.wait_for_first_line()?;
         Ok(Eprog {
             _supervisor: supervisor,

@@ -32,6 +32,41 @@ impl FileRef {
         NonNull::new(unsafe { bindings::eprog_get_file(file) }).map(Self)
     }
 
+    /// Creates a new file that is nothing but a reference count: see
+    /// [`FileRef::lend`].
+    pub(crate) fn new_spare() -> Result<Self> {
+        let mut file = core::ptr::null_mut();
+        // SAFETY: On success the function stores a new file, with one
+        // reference that the new value owns, in `file`.
+        kernel::error::to_result(unsafe { bindings::eprog_spare_file(&mut file) })?;
+        NonNull::new(file).map(Self).ok_or(EINVAL)
+    }
+
+    /// Takes a new reference and hands it out as a raw pointer: whoever
+    /// gets it must drop it with `fput()`, or give it back with
+    /// [`FileRef::take_back`].
+    pub(crate) fn lend(&self) -> *mut bindings::file {
+        // SAFETY: The file is valid by the type invariant.
+        unsafe { bindings::eprog_get_file(self.0.as_ptr()) }
+    }
+
+    /// Drops the references lent with [`FileRef::lend`] that the borrower
+    /// did not drop, and returns how many that was.
+    ///
+    /// Only exact if no one else holds a reference to the file, as for a
+    /// file from [`FileRef::new_spare`] that was only lent.
+    pub(crate) fn take_back(&self) -> usize {
+        // SAFETY: The file is valid by the type invariant.
+        let count = unsafe { bindings::eprog_file_count(self.0.as_ptr()) };
+        let lent = usize::try_from(count - 1).unwrap_or(0);
+        for _ in 0..lent {
+            // SAFETY: Each of these references was lent by us and is no
+            // longer used by the borrower, which has returned; ours stays.
+            unsafe { bindings::fput(self.0.as_ptr()) };
+        }
+        lent
+    }
+
     /// Reads what is available, blocking until at least one byte is there or
     /// the writer is gone (returns 0).
     pub(crate) fn read(&self, buf: &mut [u8]) -> Result<usize> {

@@ -21,7 +21,10 @@ pub(crate) struct Params {
     pub(crate) interval_ms: u32,
     pub(crate) helper_args: &'static CStr,
     pub(crate) restart: Restart,
+    /// Most restarts in a row.
     pub(crate) restart_limit: u32,
+    /// A run at least this long ends the row: count and backoff start over.
+    pub(crate) restart_reset_ms: u32,
     pub(crate) start_timeout_ms: u32,
     pub(crate) ratelimit_burst: u32,
     pub(crate) ratelimit_interval_ms: u32,
@@ -59,6 +62,7 @@ impl Params {
             helper_args,
             restart,
             restart_limit: raw.restart_limit,
+            restart_reset_ms: raw.restart_reset_ms,
             start_timeout_ms: raw.start_timeout_ms,
             ratelimit_burst: raw.ratelimit_burst,
             ratelimit_interval_ms: raw.ratelimit_interval_ms,

@@ -2,7 +2,8 @@
 
 //! The supervisor: a kernel thread that owns the helper. It starts it,
 //! relays its output, notices its end at once and logs why, and restarts it
-//! as the `restart` policy says, with exponential backoff and a limit.
+//! as the `restart` policy says, with exponential backoff and a limit on
+//! restarts in a row (a run that lasts `restart_reset_ms` ends the row).
 
 use core::cell::UnsafeCell;
 use core::ptr::NonNull;
@@ -13,7 +14,7 @@ use kernel::new_condvar;
 use kernel::new_spinlock;
 use kernel::prelude::*;
 use kernel::str::CString;
-use kernel::sync::{CondVar, SpinLock};
+use kernel::sync::{CondVar, CondVarTimeoutResult, SpinLock};
 use kernel::time::msecs_to_jiffies;
 
 use crate::bindings;
@@ -26,14 +27,21 @@ use crate::umd::{ExitStatus, Umd};
 const BACKOFF_FIRST_MS: u32 = 100;
 const BACKOFF_MAX_MS: u32 = 10_000;
 
-/// What init learns about the helper's first run.
+/// What init learns about the helper's first run. Only `Pending` changes,
+/// once: whoever moves it on (the thread, or init giving up waiting)
+/// decides who handles the first run's end.
 #[derive(Clone, Copy)]
 enum Startup {
+    /// Init waits for the first line.
     Pending,
     /// The helper wrote its first line.
     Talking,
-    /// It could not start, or ended before its first line.
+    /// It could not start, or ended before its first line: init fails with
+    /// this error, and the thread ends.
     Failed(Error),
+    /// Init no longer waits (built in, or `start_timeout_ms` passed): the
+    /// restart policy handles whatever happens next.
+    Detached,
 }
 
 /// What only the supervisor thread touches while it runs.
@@ -55,7 +63,6 @@ struct Worker {
 struct Shared {
     worker: UnsafeCell<Worker>,
     params: Params,
-    stopping: AtomicBool,
     /// `startup` is no longer `Pending`.
     started: AtomicBool,
     #[pin]
@@ -102,7 +109,6 @@ impl Supervisor {
             pin_init!(Shared {
                 worker: UnsafeCell::new(worker),
                 params,
-                stopping: AtomicBool::new(false),
                 started: AtomicBool::new(false),
                 startup <- new_spinlock!(Startup::Pending),
                 startup_changed <- new_condvar!(),
@@ -127,30 +133,43 @@ impl Supervisor {
 
     /// Waits for the helper's first line. Fails with the reason if the
     /// helper could not start or ended before saying anything; a helper that
-    /// is still silent after `start_timeout_ms` is left running.
+    /// is still silent after `start_timeout_ms` is left running, under the
+    /// restart policy. Built in, it does not wait at all: boot must never
+    /// stall on the helper, and there is no insmod to fail.
     pub(crate) fn wait_for_first_line(&self) -> Result {
-        let timeout = msecs_to_jiffies(self.shared.params.start_timeout_ms);
-        let mut startup = self.shared.startup.lock();
+        let shared = &self.shared;
+        // SAFETY: No preconditions.
+        if !unsafe { bindings::eprog_is_module() } {
+            shared.set_startup(Startup::Detached);
+            return Ok(());
+        }
+        let mut timeout = msecs_to_jiffies(shared.params.start_timeout_ms);
+        let mut timed_out = false;
+        let mut startup = shared.startup.lock();
         loop {
+            // Read under the lock after every wake-up, the last one too: a
+            // failure right at the deadline is still a failure.
             match *startup {
-                Startup::Talking => return Ok(()),
+                Startup::Talking | Startup::Detached => return Ok(()),
                 Startup::Failed(e) => return Err(e),
-                Startup::Pending => {}
-            }
-            let waited = self
-                .shared
-                .startup_changed
-                .wait_interruptible_timeout(&mut startup, timeout);
-            match waited {
-                kernel::sync::CondVarTimeoutResult::Woken { .. } => {}
-                kernel::sync::CondVarTimeoutResult::Timeout => {
+                Startup::Pending if timed_out => {
+                    *startup = Startup::Detached;
+                    shared.started.store(true, Ordering::Relaxed);
                     pr_warn!(
-                        "helper has said nothing in {} ms\n",
-                        self.shared.params.start_timeout_ms
+                        "helper has said nothing in {} ms; leaving it running\n",
+                        shared.params.start_timeout_ms
                     );
                     return Ok(());
                 }
-                kernel::sync::CondVarTimeoutResult::Signal { .. } => return Err(ERESTARTSYS),
+                Startup::Pending => {}
+            }
+            match shared
+                .startup_changed
+                .wait_interruptible_timeout(&mut startup, timeout)
+            {
+                CondVarTimeoutResult::Woken { jiffies } => timeout = jiffies,
+                CondVarTimeoutResult::Timeout => timed_out = true,
+                CondVarTimeoutResult::Signal { .. } => return Err(ERESTARTSYS),
             }
         }
     }
@@ -158,47 +177,43 @@ impl Supervisor {
 
 impl Drop for Supervisor {
     fn drop(&mut self) {
-        // Seen by the thread before it blocks again, or after the signal
-        // below interrupts what it is blocked in.
-        self.shared.stopping.store(true, Ordering::SeqCst);
         // SAFETY: `task` is our started thread (invariant); this consumes our
-        // reference and returns once the thread has ended, so nothing uses
-        // `shared` when it is dropped after this.
-        unsafe { bindings::eprog_kthread_kill_stop(self.task.as_ptr()) };
+        // reference and returns once the thread has ended (interrupting any
+        // wait it is in), so nothing uses `shared` when it is dropped after
+        // this.
+        unsafe { bindings::eprog_kthread_stop(self.task.as_ptr()) };
     }
 }
 
+/// Whether the owner is stopping the supervisor. Only for the supervisor
+/// thread itself; after any interrupted wait, this is the reason (the
+/// thread allows no signals, and `kthread_stop()` interrupts its waits).
+fn should_stop() -> bool {
+    // SAFETY: Called from the kernel thread only (see above).
+    unsafe { bindings::kthread_should_stop() }
+}
+
+/// Milliseconds on the monotonic clock.
+fn now_ms() -> u64 {
+    // SAFETY: No preconditions.
+    unsafe { bindings::eprog_now_ms() }
+}
+
 impl Shared {
-    fn stopping(&self) -> bool {
-        self.stopping.load(Ordering::SeqCst)
-    }
-
-    /// After an interrupted wait: true if it was the owner stopping us,
-    /// otherwise forgets the stray signal so the next wait blocks again.
-    fn interrupted(&self) -> bool {
-        if self.stopping() {
-            return true;
-        }
-        // SAFETY: Called from the kernel thread itself.
-        unsafe { bindings::eprog_flush_signals() };
-        false
-    }
-
-    fn set_startup(&self, to: Startup) {
+    /// Moves `startup` on from `Pending`; returns whether it did.
+    fn set_startup(&self, to: Startup) -> bool {
         // Cheap check first: this runs for every relayed record.
         if self.started.load(Ordering::Relaxed) {
-            return;
+            return false;
         }
         let mut startup = self.startup.lock();
-        if matches!(*startup, Startup::Pending) {
-            *startup = to;
-            self.started.store(true, Ordering::Relaxed);
-            self.startup_changed.notify_all();
+        if !matches!(*startup, Startup::Pending) {
+            return false;
         }
-    }
-
-    fn is_starting(&self) -> bool {
-        !self.started.load(Ordering::Relaxed)
+        *startup = to;
+        self.started.store(true, Ordering::Relaxed);
+        self.startup_changed.notify_all();
+        true
     }
 }
 
@@ -219,35 +234,42 @@ extern "C" fn supervisor_main(data: *mut c_void) -> c_int {
     // SAFETY: By the invariant of `Shared`, only this thread uses `worker`
     // while it runs.
     let worker = unsafe { &mut *shared.worker.get() };
-    // SAFETY: Called from the kernel thread itself.
-    unsafe { bindings::eprog_allow_kill() };
 
     let params = &shared.params;
     let mut restarts = 0;
     let mut backoff = BACKOFF_FIRST_MS;
     loop {
+        let began = now_ms();
         let status = match worker.run(shared) {
             Run::Stopped => break,
             Run::StartFailed(e) => {
                 pr_err!("starting the helper failed: {:?}\n", e);
-                shared.set_startup(Startup::Failed(e));
+                if shared.set_startup(Startup::Failed(e)) {
+                    break;
+                }
                 None
             }
             Run::Ended(status) => {
                 match status {
                     Some(status) => pr_warn!("helper {}\n", status),
-                    None => pr_warn!("helper ended\n"),
+                    None => pr_warn!(
+                        "helper ended; exit status unknown (reaped before eprog could see it)\n"
+                    ),
                 }
-                if shared.is_starting() {
+                if shared.set_startup(Startup::Failed(EPIPE)) {
                     pr_err!("helper ended before its first line\n");
-                    shared.set_startup(Startup::Failed(EPIPE));
+                    break;
                 }
                 status
             }
         };
-        if !shared.is_starting() && matches!(*shared.startup.lock(), Startup::Failed(_)) {
-            break;
+        // A run that lasted long enough ends a row of failures.
+        if now_ms().saturating_sub(began) >= u64::from(params.restart_reset_ms) {
+            restarts = 0;
+            backoff = BACKOFF_FIRST_MS;
         }
+        // An unknown status counts as a failure: restarting a helper that
+        // was fine costs one run, not restarting a crashed one loses it.
         let wanted = match params.restart {
             Restart::Never => false,
             Restart::OnFailure => !status.is_some_and(ExitStatus::success),
@@ -257,14 +279,12 @@ extern "C" fn supervisor_main(data: *mut c_void) -> c_int {
             break;
         }
         if restarts >= params.restart_limit {
-            pr_err!("helper restarted {} times; giving up\n", restarts);
+            pr_err!("helper restarted {} times in a row; giving up\n", restarts);
             break;
         }
         // SAFETY: Called from the kernel thread itself.
-        if unsafe { bindings::eprog_sleep_interruptible(backoff) } != 0 && shared.interrupted() {
-            break;
-        }
-        if shared.stopping() {
+        unsafe { bindings::eprog_sleep_interruptible(backoff) };
+        if should_stop() {
             break;
         }
         restarts += 1;
@@ -277,7 +297,7 @@ extern "C" fn supervisor_main(data: *mut c_void) -> c_int {
     }
     // Ends a helper still running (when stopping, or after its stdout closed).
     worker.helper.stop();
-    if shared.stopping() {
+    if should_stop() {
         pr_info!("helper stopped\n");
     }
     0
@@ -287,7 +307,7 @@ impl Worker {
     /// Starts the helper once and relays its output until it ends or the
     /// owner stops the supervisor.
     fn run(&mut self, shared: &Shared) -> Run {
-        if shared.stopping() {
+        if should_stop() {
             return Run::Stopped;
         }
         let pipes = match self.helper.start() {
@@ -307,7 +327,7 @@ impl Worker {
         }
         // End of file: the helper closed its stdout, usually by exiting.
         while self.helper.wait_interruptible().is_err() {
-            if shared.interrupted() {
+            if should_stop() {
                 return Run::Stopped;
             }
         }
@@ -321,18 +341,17 @@ impl Worker {
         } = self;
         let mut now = 0;
         let mut stopped = false;
-        while !shared.stopping() {
+        while !should_stop() {
             match stdout.read(&mut buf[..]) {
                 Ok(0) => break,
                 Ok(n) => {
                     // One clock read per read, not per line.
-                    // SAFETY: No preconditions.
-                    now = unsafe { bindings::eprog_now_ms() };
+                    now = now_ms();
                     lines.feed(&buf[..n], &mut |r| log_record(shared, limit, now, r));
                 }
                 Err(e) if e == ERESTARTSYS || e == EINTR => {
-                    if shared.interrupted() {
-                        stopped = true;
+                    stopped = should_stop();
+                    if stopped {
                         break;
                     }
                 }
@@ -348,9 +367,9 @@ impl Worker {
         lines.finish(&mut |r| log_record(shared, limit, now, r));
         let suppressed = limit.take_suppressed();
         if suppressed > 0 {
-            pr_warn!("{} lines suppressed\n", suppressed);
+            pr_warn!("{} records suppressed\n", suppressed);
         }
-        !stopped && !shared.stopping()
+        !stopped && !should_stop()
     }
 }
 
@@ -358,7 +377,7 @@ impl Worker {
 fn log_record(shared: &Shared, limit: &mut RateLimit, now_ms: u64, record: Record<'_>) {
     let verdict = limit.check(now_ms);
     if verdict.report_suppressed > 0 {
-        pr_warn!("{} lines suppressed\n", verdict.report_suppressed);
+        pr_warn!("{} records suppressed\n", verdict.report_suppressed);
     }
     if verdict.log {
         pr_info!("From userspace: {}{}\n", record.text, record.mark());

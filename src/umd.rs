@@ -78,9 +78,12 @@ fn signal_name(signal: u8) -> &'static str {
 /// - `info.tgid` is null, or the helper's thread group (running or exited
 ///   but not reaped), with `info`'s pipes and pid reference owned by this
 ///   value; then `task` is null or a reference to the helper's task.
+/// - Outside `start`, no one but this value holds a reference to `spare`.
 pub(crate) struct Umd {
     info: KBox<bindings::umd_info>,
     task: Option<NonNull<bindings::task_struct>>,
+    /// Lent to the UMD code's pipe fields during a start (see `start`).
+    spare: FileRef,
 }
 
 // SAFETY: The UMD API may be called from any thread; all mutation goes through
@@ -97,6 +100,7 @@ impl Umd {
     /// `blob.rs`) must not hand the section's address to a `.text` function.
     #[inline(always)]
     pub(crate) fn load(name: &'static CStr, blob: &[u8]) -> Result<Self> {
+        let spare = FileRef::new_spare()?;
         let mut info = KBox::new(bindings::umd_info::default(), GFP_KERNEL)?;
         info.driver_name = name.as_char_ptr();
         // SAFETY: `info` is a zeroed umd_info with a name that lives forever;
@@ -105,7 +109,11 @@ impl Umd {
         to_result(unsafe {
             bindings::umd_load_blob(&mut *info, blob.as_ptr().cast(), blob.len())
         })?;
-        Ok(Self { info, task: None })
+        Ok(Self {
+            info,
+            task: None,
+            spare,
+        })
     }
 
     /// Forks and execs the helper from the tmpfs copy.
@@ -113,16 +121,35 @@ impl Umd {
         if self.has_process() {
             return Err(EBUSY);
         }
-        // SAFETY: The blob is loaded and there is no process (invariant). On
-        // failure the UMD code has already released what it set up.
-        to_result(unsafe { bindings::fork_usermode_driver(&mut *self.info) })?;
+        // The kernel's umd_cleanup() (6.12) fput()s both pipe fields after
+        // *any* failure, also one before umd_setup() filled them in (fork,
+        // credentials, pipes): NULL at a first start, the last run's
+        // released files at a restart. So the fields hold references to
+        // `spare` that are the kernel's to drop; what it did not drop is
+        // taken back below. A start failure then never releases a file that
+        // eprog does not own, whatever the kernel's UMD code does.
+        self.info.pipe_to_umh = self.spare.lend();
+        self.info.pipe_from_umh = self.spare.lend();
+        // SAFETY: The blob is loaded and there is no process (invariant);
+        // the pipe fields hold references the UMD code may drop.
+        let started = to_result(unsafe { bindings::fork_usermode_driver(&mut *self.info) });
+        self.spare.take_back();
+        if let Err(e) = started {
+            // The UMD code has released what it set up (pipes, pid).
+            self.info.pipe_to_umh = core::ptr::null_mut();
+            self.info.pipe_from_umh = core::ptr::null_mut();
+            return Err(e);
+        }
         if !self.has_process() {
             // Only when the exec path is replaced (STATIC_USERMODEHELPER): no
             // process of ours was started, and nothing was set up.
+            self.info.pipe_to_umh = core::ptr::null_mut();
+            self.info.pipe_from_umh = core::ptr::null_mut();
             return Err(ENOEXEC);
         }
         // SAFETY: `tgid` is our valid pid reference; the task reference, if
-        // any, is ours to put in `stop`.
+        // any, is ours to put in `stop`. It is null when the helper has
+        // already been reaped: then its status is unknown (see `stop`).
         self.task = NonNull::new(unsafe { bindings::eprog_get_task(self.info.tgid) });
         // SAFETY: The process was just set up, so both pipe files are valid.
         let pipes = unsafe {
@@ -165,8 +192,11 @@ impl Umd {
     }
 
     /// Ends the helper: kills it if it still runs, waits until it is gone,
-    /// and releases its pid and pipes. Returns how it ended, if the kernel
-    /// could tell.
+    /// and releases its pid and pipes. Returns how it ended, or `None` when
+    /// that is unknown: kthreadd reaps the helper as soon as it exits, so a
+    /// helper that ended before `start` could take a reference to its task
+    /// (one that crashes before it reads its configuration) leaves no
+    /// status behind.
     pub(crate) fn stop(&mut self) -> Option<ExitStatus> {
         if !self.has_process() {
             return None;

@@ -7,6 +7,7 @@
 #include <linux/delay.h>
 #include <linux/moduleparam.h>
 #include <linux/sched/task.h>
+#include <linux/shmem_fs.h>
 #include <linux/timekeeping.h>
 #include <linux/wait.h>
 
@@ -28,9 +29,13 @@ static unsigned int restart_limit = 5;
 module_param(restart_limit, uint, 0444);
 MODULE_PARM_DESC(restart_limit, "Most restarts in a row, with backoff from 100 ms doubling to 10 s (default 5)");
 
+static unsigned int restart_reset_ms = 10000;
+module_param(restart_reset_ms, uint, 0444);
+MODULE_PARM_DESC(restart_reset_ms, "A run that lasts this long resets the restart count and backoff, in ms (default 10000)");
+
 static unsigned int start_timeout_ms = 5000;
 module_param(start_timeout_ms, uint, 0444);
-MODULE_PARM_DESC(start_timeout_ms, "How long init waits for the helper's first line, in ms (default 5000)");
+MODULE_PARM_DESC(start_timeout_ms, "How long insmod waits for the helper's first line, in ms (default 5000; built in, boot never waits)");
 
 static unsigned int ratelimit_burst = 200;
 module_param(ratelimit_burst, uint, 0444);
@@ -46,6 +51,7 @@ void eprog_get_params(struct eprog_params *params)
 	params->helper_args = helper_args ? helper_args : "";
 	params->restart = restart ? restart : "";
 	params->restart_limit = restart_limit;
+	params->restart_reset_ms = restart_reset_ms;
 	params->start_timeout_ms = start_timeout_ms;
 	params->ratelimit_burst = ratelimit_burst;
 	params->ratelimit_interval_ms = ratelimit_interval_ms;
@@ -65,22 +71,15 @@ int eprog_kthread_start(int (*threadfn)(void *data), void *data,
 	return 0;
 }
 
-/* Interrupts what @task is blocked in, then waits for it and drops it. */
-void eprog_kthread_kill_stop(struct task_struct *task)
+/*
+ * Stops @task and drops the reference eprog_kthread_start() took. Since
+ * 5.17 kthread_stop() sets TIF_NOTIFY_SIGNAL, so every interruptible wait
+ * of the thread (pipe read, msleep_interruptible) ends at once; the thread
+ * then sees kthread_should_stop(). No signal is needed.
+ */
+void eprog_kthread_stop(struct task_struct *task)
 {
-	send_sig(SIGKILL, task, 1);
 	kthread_stop_put(task);
-}
-
-/* Lets eprog_kthread_kill_stop() interrupt the calling kernel thread. */
-void eprog_allow_kill(void)
-{
-	allow_signal(SIGKILL);
-}
-
-void eprog_flush_signals(void)
-{
-	flush_signals(current);
 }
 
 void eprog_cond_resched(void)
@@ -127,13 +126,49 @@ void eprog_put_task(struct task_struct *task)
 	put_task_struct(task);
 }
 
-/* Exit status in bits 8-15, or the killing signal in bits 0-6. */
+/*
+ * How the process of group leader @task ended, as wait(2) reports it (see
+ * wait_task_zombie()): the group's code if the group was ended as a whole
+ * (exit_group, fatal signal), else the leader's own. Exit status in bits
+ * 8-15, or the killing signal in bits 0-6. @task->signal lives as long as
+ * our reference to @task.
+ */
 int eprog_exit_code(struct task_struct *task)
 {
+	struct signal_struct *sig = task->signal;
+
+	if (READ_ONCE(sig->flags) & SIGNAL_GROUP_EXIT)
+		return READ_ONCE(sig->group_exit_code);
 	return READ_ONCE(task->exit_code);
 }
 
 struct file *eprog_get_file(struct file *file)
 {
 	return get_file(file);
+}
+
+long eprog_file_count(struct file *file)
+{
+	return file_count(file);
+}
+
+/*
+ * A file that is nothing but a reference count (see Umd::start): an empty
+ * shmem file, whose operations are the kernel's, not the module's, so its
+ * last fput() may even run after the module is gone (fput() defers it).
+ */
+int eprog_spare_file(struct file **file)
+{
+	struct file *f = shmem_file_setup("eprog-spare", 0, 0);
+
+	if (IS_ERR(f))
+		return PTR_ERR(f);
+	*file = f;
+	return 0;
+}
+
+/* Whether this is eprog.ko rather than eprog built into the kernel. */
+bool eprog_is_module(void)
+{
+	return IS_ENABLED(MODULE);
 }

@@ -18,9 +18,7 @@
 /* Kernel threads. */
 int eprog_kthread_start(int (*threadfn)(void *data), void *data,
 			const char *name, struct task_struct **task);
-void eprog_kthread_kill_stop(struct task_struct *task);
-void eprog_allow_kill(void);
-void eprog_flush_signals(void);
+void eprog_kthread_stop(struct task_struct *task);
 void eprog_cond_resched(void);
 unsigned long eprog_sleep_interruptible(unsigned int ms);
 unsigned long long eprog_now_ms(void);
@@ -33,6 +31,9 @@ struct task_struct *eprog_get_task(struct pid *pid);
 void eprog_put_task(struct task_struct *task);
 int eprog_exit_code(struct task_struct *task);
 struct file *eprog_get_file(struct file *file);
+long eprog_file_count(struct file *file);
+int eprog_spare_file(struct file **file);
+bool eprog_is_module(void);
 
 /* Module parameters. */
 struct eprog_params {
@@ -40,6 +41,7 @@ struct eprog_params {
 	const char *helper_args;
 	const char *restart;
 	unsigned int restart_limit;
+	unsigned int restart_reset_ms;
 	unsigned int start_timeout_ms;
 	unsigned int ratelimit_burst;
 	unsigned int ratelimit_interval_ms;

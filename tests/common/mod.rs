@@ -23,6 +23,8 @@ pub const SPLATS: &[&str] = &[
     "BUG:",
     "Oops",
     "Call Trace",
+    // arm64's spelling.
+    "Call trace:",
     "Kernel panic",
     "INFO: task",
     "soft lockup",
@@ -31,6 +33,9 @@ pub const SPLATS: &[&str] = &[
     "possible circular locking",
     "suspicious RCU usage",
     "suspected memory leaks",
+    "printk messages dropped",
+    "kmemleak: Kernel memory leak detector disabled",
+    "Cannot allocate a kmemleak_object",
 ];
 
 /// The line the default helper prints, as it arrives in the kernel log.
@@ -331,7 +336,7 @@ impl Boot {
             let Some(splat) = SPLATS.iter().find(|s| line.contains(*s)) else {
                 continue;
             };
-            let injected = *splat == "Call Trace"
+            let injected = matches!(*splat, "Call Trace" | "Call trace:")
                 && lines[i.saturating_sub(4)..i]
                     .iter()
                     .any(|l| expected.iter().any(|e| l.contains(e)));
@@ -491,4 +496,73 @@ pub fn go_helper() -> PathBuf {
         .env("GOCACHE", scratch().join("go-cache"))
         .env("GO111MODULE", "off"));
     out
+}
+
+/// Guest shell functions that starve the machine of threads, so that the
+/// helper's fork fails with EAGAIN: `starve N` leaves room for N more
+/// threads (kernel.threads-max counts every thread, kernel ones too),
+/// `unstarve` lifts it. Only shell builtins run while starved; `pause S`
+/// waits S seconds without a fork.
+pub const STARVE_SHELL: &str = "\
+max=$(cat /proc/sys/kernel/threads-max)
+mkfifo /tmp/pause
+starve() { read -r l1 l2 l3 nt l5 < /proc/loadavg; echo $((${nt#*/} + $1)) > /proc/sys/kernel/threads-max; }
+unstarve() { echo $max > /proc/sys/kernel/threads-max; }
+pause() { read -t $1 x <> /tmp/pause; }
+";
+
+/// The two starvation cases: at the first start, init must fail with
+/// EAGAIN (the thread itself still needs a slot, so try 1, 2, ... spare
+/// threads), and at a restart the policy must go on once threads are back.
+pub const STARVE_CASES: &str = "\
+mark starve-begin
+k=1
+while [ $k -le 6 ]; do
+    starve $k; insmod $ko helper_args=mode=crash start_timeout_ms=2000; rc=$?; unstarve
+    [ $rc = 0 ] && rmmod eprog
+    mark starve-first $k $rc
+    dmesg | grep -q 'starting the helper failed: EAGAIN' && break
+    k=$((k + 1))
+done
+mark starved-first-done
+insmod $ko helper_args=mode=crash restart=always restart_limit=100; mark starve-loaded $?
+pause 0.5
+starve 0; pause 1.5; unstarve
+pause 2
+mark starve-restarts $(dmesg | grep -c 'eprog: helper eprog_user started')
+rmmod eprog; mark starve-rmmod $?
+";
+
+/// What `STARVE_CASES` must show (also on the debug kernel).
+pub fn assert_starved_forks_were_harmless(b: &Boot) {
+    let first = b.between("@@ starve-begin", "@@ starved-first-done");
+    let failed = first
+        .iter()
+        .filter(|l| l.contains("eprog: starting the helper failed: EAGAIN"))
+        .count();
+    assert!(
+        failed >= 1,
+        "no first start failed its fork; log: {}",
+        b.path.display()
+    );
+    let last = b.markers("starve-first").pop().unwrap();
+    assert!(
+        !last.ends_with(" 0"),
+        "insmod did not fail when the first fork failed: {last}; log: {}",
+        b.path.display()
+    );
+    assert_eq!(b.marker("starve-loaded"), "0");
+    let restart = b.between("@@ starve-loaded", "@@ starve-restarts");
+    let failed_at = restart
+        .iter()
+        .position(|l| l.contains("eprog: starting the helper failed: EAGAIN"))
+        .unwrap_or_else(|| panic!("no restart failed its fork; log: {}", b.path.display()));
+    assert!(
+        restart[failed_at..]
+            .iter()
+            .any(|l| l.contains("eprog: helper eprog_user started")),
+        "the helper did not start again once threads were back; log: {}",
+        b.path.display()
+    );
+    assert_eq!(b.marker("starve-rmmod"), "0");
 }

@@ -43,6 +43,24 @@ fn main() -> i32 {
             0
         }
         b"exit3" => 3,
+        // Runs for 300 ms, then fails: restarts in a row and their reset.
+        b"run-then-fail" => {
+            umh::print(b"running\n");
+            umh::sleep_ms(300);
+            1
+        }
+        // Says nothing, and fails after 800 ms: past init's timeout.
+        b"silent-then-fail" => {
+            umh::sleep_ms(800);
+            1
+        }
+        // The leader ends its own thread with status 0; a second thread ends
+        // the whole group with status 7 later, which is what wait(2) reports.
+        b"group-exit" => {
+            umh::print(b"two threads\n");
+            thread::spawn();
+            thread::exit_leader()
+        }
         b"say-then-exit3" => {
             umh::print(b"exiting with 3\n");
             3
@@ -140,5 +158,73 @@ fn main() -> i32 {
             umh::print(b"unknown mode\n");
             2
         }
+    }
+}
+
+/// Just enough of threads for `group-exit`: a second thread on a static
+/// stack, and a thread exit (not a group exit) for the leader.
+mod thread {
+    /// CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
+    /// CLONE_SYSVSEM: a thread, as pthread_create makes one.
+    const FLAGS: usize = 0x50f00;
+    const STACK_SIZE: usize = 16 * 1024;
+
+    #[repr(C, align(16))]
+    struct Stack([u8; STACK_SIZE]);
+    static mut STACK: Stack = Stack([0; STACK_SIZE]);
+
+    extern "C" fn second_thread() -> ! {
+        umh::sleep_ms(200);
+        umh::exit(7)
+    }
+
+    pub(crate) fn spawn() {
+        // SAFETY: Only the one thread spawned here ever uses STACK.
+        let top = unsafe { core::ptr::addr_of_mut!(STACK).cast::<u8>().add(STACK_SIZE) } as usize;
+        // SAFETY: clone() with a fresh stack: the child starts on `top`
+        // (16-byte aligned) with rax = 0 and calls a function that never
+        // returns; the parent gets the child's id and goes on.
+        #[cfg(target_arch = "x86_64")]
+        unsafe {
+            core::arch::asm!(
+                "syscall",
+                "test rax, rax",
+                "jnz 2f",
+                "call {entry}",
+                "ud2",
+                "2:",
+                entry = sym second_thread,
+                inlateout("rax") 56usize => _, in("rdi") FLAGS, in("rsi") top,
+                in("rdx") 0, in("r10") 0, in("r8") 0, lateout("rcx") _, lateout("r11") _,
+            )
+        };
+        // SAFETY: As above, for arm64 (clone is 220, the child gets x0 = 0).
+        #[cfg(target_arch = "aarch64")]
+        unsafe {
+            core::arch::asm!(
+                "svc #0",
+                "cbnz x0, 2f",
+                "bl {entry}",
+                "udf #0",
+                "2:",
+                entry = sym second_thread,
+                in("x8") 220usize, inlateout("x0") FLAGS => _, in("x1") top,
+                in("x2") 0, in("x3") 0, in("x4") 0, lateout("x30") _,
+            )
+        };
+    }
+
+    /// Ends the calling thread only (exit, not exit_group), with status 0.
+    pub(crate) fn exit_leader() -> ! {
+        // SAFETY: exit(0) does not return.
+        #[cfg(target_arch = "x86_64")]
+        unsafe {
+            core::arch::asm!("syscall", in("rax") 60usize, in("rdi") 0usize, options(noreturn))
+        };
+        // SAFETY: As above (exit is 93 on arm64).
+        #[cfg(target_arch = "aarch64")]
+        unsafe {
+            core::arch::asm!("svc #0", in("x8") 93usize, in("x0") 0usize, options(noreturn))
+        };
     }
 }

@@ -29,7 +29,10 @@ pub(crate) fn load(name: &'static CStr) -> Result<Umd> {
     // embedded at `eprog_blob`, in one section that stays mapped, unchanged,
     // until init ends; `Umd::load` copies them before returning.
     let blob = unsafe {
-        core::slice::from_raw_parts(core::ptr::addr_of!(eprog_blob).cast::<u8>(), eprog_blob_size)
+        core::slice::from_raw_parts(
+            core::ptr::addr_of!(eprog_blob).cast::<u8>(),
+            eprog_blob_size,
+        )
     };
     if !is_elf(blob) {
         pr_err!(

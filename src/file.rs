@@ -84,6 +84,17 @@ impl FileRef {
         to_count(n)
     }
 
+    /// Waits until a read would not block (data, or no writer left): returns
+    /// `Ok(true)`; or until `timeout_ms` passes (`None`: no limit): returns
+    /// `Ok(false)`. A kernel thread being stopped gets `EINTR`.
+    pub(crate) fn wait_readable(&self, timeout_ms: Option<u64>) -> Result<bool> {
+        let ms = timeout_ms.map_or(-1, |ms| ms.min(i32::MAX as u64) as kernel::ffi::c_long);
+        // SAFETY: The file is valid by the type invariant.
+        let ret = unsafe { bindings::eprog_wait_readable(self.0.as_ptr(), ms) };
+        kernel::error::to_result(ret)?;
+        Ok(ret > 0)
+    }
+
     /// Writes `buf`; returns how much was written.
     pub(crate) fn write(&self, buf: &[u8]) -> Result<usize> {
         let mut pos: bindings::loff_t = 0;

@@ -139,8 +139,14 @@ fn escape(byte: u8, out: &mut [u8; 4]) -> &[u8] {
 
 /// Limits how many records reach the log: at most `burst` records in each
 /// window of `interval_ms` milliseconds. Records over the limit are counted,
-/// never silently lost: the count is reported when the next window opens
-/// (and at the end, see [`RateLimit::take_suppressed`]).
+/// never silently lost: the count is due when the window ends (see
+/// [`RateLimit::report_due`]), or reported with the next window's first
+/// record, and at the end (see [`RateLimit::take_suppressed`]).
+///
+/// It counts records, not lines: a line longer than [`RECORD_MAX`] is
+/// several records. When it suppresses the rest of a line whose last logged
+/// record promised a continuation, it says so ([`Verdict::cut`]), so no
+/// continuation mark is left dangling.
 ///
 /// A `burst` of 0 turns the limit off.
 pub struct RateLimit {
@@ -149,6 +155,8 @@ pub struct RateLimit {
     window_start: Option<u64>,
     in_window: u32,
     suppressed: u64,
+    /// The last logged record carried a continuation mark.
+    open_line: bool,
 }
 
 /// What to do with one record.
@@ -158,6 +166,9 @@ pub struct Verdict {
     pub log: bool,
     /// Before it, report this many records suppressed in earlier windows.
     pub report_suppressed: u64,
+    /// The record is suppressed and its line's last logged record ends with
+    /// a continuation mark: say now that the rest of that line is cut.
+    pub cut: bool,
 }
 
 impl RateLimit {
@@ -169,18 +180,21 @@ impl RateLimit {
             window_start: None,
             in_window: 0,
             suppressed: 0,
+            open_line: false,
         }
     }
 
-    /// Decides for one record at time `now_ms` (any monotonic clock).
-    pub fn check(&mut self, now_ms: u64) -> Verdict {
+    /// Decides for one record at time `now_ms` (any monotonic clock);
+    /// `continued` says whether the record carries a continuation mark.
+    pub fn check(&mut self, now_ms: u64, continued: bool) -> Verdict {
+        let mut verdict = Verdict {
+            log: true,
+            report_suppressed: 0,
+            cut: false,
+        };
         if self.burst == 0 {
-            return Verdict {
-                log: true,
-                report_suppressed: 0,
-            };
+            return verdict;
         }
-        let mut report_suppressed = 0;
         let expired = match self.window_start {
             None => true,
             Some(start) => now_ms.saturating_sub(start) >= self.interval_ms,
@@ -188,20 +202,34 @@ impl RateLimit {
         if expired {
             self.window_start = Some(now_ms);
             self.in_window = 0;
-            report_suppressed = core::mem::take(&mut self.suppressed);
+            verdict.report_suppressed = core::mem::take(&mut self.suppressed);
         }
         if self.in_window < self.burst {
             self.in_window += 1;
-            Verdict {
-                log: true,
-                report_suppressed,
-            }
+            self.open_line = continued;
         } else {
             self.suppressed += 1;
-            Verdict {
-                log: false,
-                report_suppressed,
-            }
+            verdict.log = false;
+            verdict.cut = core::mem::take(&mut self.open_line);
+        }
+        verdict
+    }
+
+    /// When the suppressed records not yet reported are due to be reported
+    /// (the end of their window), if there are any.
+    pub fn report_due(&self) -> Option<u64> {
+        match (self.suppressed, self.window_start) {
+            (0, _) | (_, None) => None,
+            (_, Some(start)) => Some(start.saturating_add(self.interval_ms)),
+        }
+    }
+
+    /// At time `now_ms`: the suppressed records whose report is due, if it
+    /// is; resets their count. Nothing is reported twice.
+    pub fn take_due(&mut self, now_ms: u64) -> u64 {
+        match self.report_due() {
+            Some(due) if now_ms >= due => core::mem::take(&mut self.suppressed),
+            _ => 0,
         }
     }
 

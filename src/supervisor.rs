@@ -342,6 +342,25 @@ impl Worker {
         let mut now = 0;
         let mut stopped = false;
         while !should_stop() {
+            // Wait for output, but no longer than until suppressed records
+            // are due to be reported: a burst followed by silence must not
+            // hide its count until the helper speaks again.
+            let due = limit.report_due().map(|due| due.saturating_sub(now_ms()));
+            match stdout.wait_readable(due) {
+                Ok(true) => {}
+                Ok(false) => {
+                    report_suppressed(limit.take_due(now_ms()));
+                    continue;
+                }
+                Err(_) => {
+                    // Only kthread_stop() interrupts the wait (see should_stop).
+                    stopped = should_stop();
+                    if stopped {
+                        break;
+                    }
+                    continue;
+                }
+            }
             match stdout.read(&mut buf[..]) {
                 Ok(0) => break,
                 Ok(n) => {
@@ -365,24 +384,28 @@ impl Worker {
             unsafe { bindings::eprog_cond_resched() };
         }
         lines.finish(&mut |r| log_record(shared, limit, now, r));
-        let suppressed = limit.take_suppressed();
-        if suppressed > 0 {
-            pr_warn!("{} records suppressed\n", suppressed);
-        }
+        report_suppressed(limit.take_suppressed());
         !stopped && !should_stop()
     }
 }
 
 /// Logs one record, or counts it if the rate limit says so.
 fn log_record(shared: &Shared, limit: &mut RateLimit, now_ms: u64, record: Record<'_>) {
-    let verdict = limit.check(now_ms);
-    if verdict.report_suppressed > 0 {
-        pr_warn!("{} records suppressed\n", verdict.report_suppressed);
-    }
+    let verdict = limit.check(now_ms, record.continued);
+    report_suppressed(verdict.report_suppressed);
     if verdict.log {
         pr_info!("From userspace: {}{}\n", record.text, record.mark());
+    } else if verdict.cut {
+        // The last logged record promised a continuation: keep the promise.
+        pr_warn!("rate limit: the rest of this line is suppressed\n");
     }
     shared.set_startup(Startup::Talking);
+}
+
+fn report_suppressed(count: u64) {
+    if count > 0 {
+        pr_warn!("{} records suppressed\n", count);
+    }
 }
 
 /// Sends the helper its configuration line; the helper gets no arguments

@@ -6,6 +6,7 @@
  */
 #include <linux/delay.h>
 #include <linux/moduleparam.h>
+#include <linux/poll.h>
 #include <linux/sched/task.h>
 #include <linux/shmem_fs.h>
 #include <linux/timekeeping.h>
@@ -145,6 +146,61 @@ int eprog_exit_code(struct task_struct *task)
 struct file *eprog_get_file(struct file *file)
 {
 	return get_file(file);
+}
+
+/* A poll table that queues the calling thread on the file's wait queue. */
+struct eprog_poll {
+	poll_table pt;
+	wait_queue_entry_t entry;
+	wait_queue_head_t *head;
+};
+
+static void eprog_poll_queue(struct file *file, wait_queue_head_t *head, poll_table *pt)
+{
+	struct eprog_poll *p = container_of(pt, struct eprog_poll, pt);
+
+	if (p->head)
+		return;
+	p->head = head;
+	init_waitqueue_entry(&p->entry, current);
+	add_wait_queue(head, &p->entry);
+}
+
+/*
+ * Sleeps until @file (a pipe's read end) has data or no writer left, @ms
+ * milliseconds pass (@ms < 0: no limit), or the thread is being stopped
+ * (kthread_stop() makes signal_pending() true). Returns 1, 0 or -EINTR.
+ */
+int eprog_wait_readable(struct file *file, long ms)
+{
+	long timeout = ms < 0 ? MAX_SCHEDULE_TIMEOUT : msecs_to_jiffies(ms);
+	struct eprog_poll p = { .head = NULL };
+	poll_table *pt = &p.pt;
+	int ret;
+
+	init_poll_funcptr(&p.pt, eprog_poll_queue);
+	for (;;) {
+		/* Before polling, so a wake-up after the poll is not lost. */
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (vfs_poll(file, pt) & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+			ret = 1;
+			break;
+		}
+		pt = NULL;
+		if (signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		if (!timeout) {
+			ret = 0;
+			break;
+		}
+		timeout = schedule_timeout(timeout);
+	}
+	__set_current_state(TASK_RUNNING);
+	if (p.head)
+		remove_wait_queue(p.head, &p.entry);
+	return ret;
 }
 
 long eprog_file_count(struct file *file)

@@ -32,6 +32,7 @@ void eprog_put_task(struct task_struct *task);
 int eprog_exit_code(struct task_struct *task);
 struct file *eprog_get_file(struct file *file);
 long eprog_file_count(struct file *file);
+int eprog_wait_readable(struct file *file, long ms);
 int eprog_spare_file(struct file **file);
 bool eprog_is_module(void);
 

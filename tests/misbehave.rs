@@ -302,6 +302,21 @@ fn a_one_mib_line_is_cut_marked_and_accounted_for() {
         records[0].ends_with('\\'),
         "a cut record has no continuation mark"
     );
+    // A continuation mark is a promise: the next eprog line continues the
+    // record, or says that the rate limit cut the rest of the line.
+    let ours = b.kernel_lines("eprog: ");
+    for (i, line) in ours.iter().enumerate() {
+        if line.starts_with("eprog: From userspace: x") && line.ends_with('\\') {
+            let next = ours.get(i + 1).copied().unwrap_or("(nothing)");
+            assert!(
+                next.starts_with("eprog: From userspace: x")
+                    || next == "eprog: rate limit: the rest of this line is suppressed",
+                "a continuation mark dangles: followed by {next:?}; log: {}",
+                b.path.display()
+            );
+        }
+    }
+    assert!(count(&b, "eprog: rate limit: the rest of this line is suppressed") >= 1);
     assert_eq!(count(&b, "eprog: helper exited with status 0"), 1);
     assert_nothing_left(&b);
 }
@@ -340,7 +355,10 @@ sleep 0.5\nunload",
     );
     assert_eq!(b.marker("loaded"), "1");
     assert_eq!(
-        count(&b, "eprog: helper has said nothing in 500 ms; leaving it running"),
+        count(
+            &b,
+            "eprog: helper has said nothing in 500 ms; leaving it running"
+        ),
         1
     );
     // insmod waited for the timeout, and not much longer.
@@ -415,7 +433,10 @@ unload",
     }
     assert_eq!(lines(second, "eprog: helper eprog_user started"), 3);
     assert_eq!(
-        lines(second, "eprog: helper restarted 2 times in a row; giving up"),
+        lines(
+            second,
+            "eprog: helper restarted 2 times in a row; giving up"
+        ),
         1
     );
     assert_nothing_left(&b);
@@ -433,7 +454,10 @@ unload",
     );
     assert_eq!(b.marker("loaded"), "1");
     assert_eq!(
-        count(&b, "eprog: helper has said nothing in 300 ms; leaving it running"),
+        count(
+            &b,
+            "eprog: helper has said nothing in 300 ms; leaving it running"
+        ),
         1
     );
     assert_eq!(count(&b, "eprog: helper exited with status 1"), 2);
@@ -474,3 +498,26 @@ fn a_fork_that_fails_at_the_first_start_or_a_restart_is_harmless() {
     assert_nothing_left(&b);
 }
 
+#[test]
+#[ignore = "boots QEMU: run through 'make check'"]
+fn suppressed_records_are_reported_when_the_interval_ends_not_later() {
+    let b = run(
+        "burst-then-silent",
+        "load helper_args=mode=burst-then-silent ratelimit_burst=50 ratelimit_interval_ms=500
+sleep 1.5
+dmesg | sed -n 's/.*eprog: \\([0-9]*\\) records suppressed/\\1/p' | while read n; do mark reported $n; done
+mark reported-before-rmmod
+unload",
+    );
+    assert_eq!(count(&b, "eprog: From userspace: burst "), 50);
+    // Reported while the helper still runs, silent: all 250, at once.
+    let reported = b.markers("reported");
+    assert_eq!(
+        reported,
+        vec!["250".to_string()],
+        "the count was not reported when its interval ended; log: {}",
+        b.path.display()
+    );
+    assert_prompt_rmmod(&b);
+    assert_nothing_left(&b);
+}

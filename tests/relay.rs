@@ -116,19 +116,20 @@ mod rate_limit {
     #[test]
     fn allows_a_burst_per_window_then_counts() {
         let mut limit = RateLimit::new(3, 1000);
-        let verdicts: Vec<_> = (0..5).map(|i| limit.check(i)).collect();
+        let verdicts: Vec<_> = (0..5).map(|i| limit.check(i, false)).collect();
         assert_eq!(verdicts.iter().filter(|v| logged(**v)).count(), 3);
         assert!(!verdicts[3].log && !verdicts[4].log);
         // The next window reports what the last one suppressed, once.
-        let next = limit.check(1000);
+        let next = limit.check(1000, false);
         assert_eq!(
             next,
             Verdict {
                 log: true,
-                report_suppressed: 2
+                report_suppressed: 2,
+                cut: false,
             }
         );
-        assert_eq!(limit.check(1001).report_suppressed, 0);
+        assert_eq!(limit.check(1001, false).report_suppressed, 0);
     }
 
     #[test]
@@ -137,7 +138,7 @@ mod rate_limit {
         let (mut logged, mut reported) = (0u64, 0u64);
         let total = 10_000u64;
         for i in 0..total {
-            let v = limit.check(i / 7); // ~7 records per millisecond
+            let v = limit.check(i / 7, i % 3 == 0); // ~7 records per millisecond
             logged += u64::from(v.log);
             reported += v.report_suppressed;
         }
@@ -149,15 +150,53 @@ mod rate_limit {
     #[test]
     fn zero_burst_means_unlimited() {
         let mut limit = RateLimit::new(0, 1000);
-        assert!((0..1000).all(|_| limit.check(0).log));
+        assert!((0..1000).all(|_| limit.check(0, true).log));
         assert_eq!(limit.take_suppressed(), 0);
     }
 
     #[test]
     fn a_clock_going_backwards_does_not_open_windows() {
         let mut limit = RateLimit::new(1, 1000);
-        assert!(limit.check(5000).log);
-        assert!(!limit.check(10).log);
+        assert!(limit.check(5000, false).log);
+        assert!(!limit.check(10, false).log);
+    }
+
+    #[test]
+    fn cutting_a_logged_line_says_so_once() {
+        let mut limit = RateLimit::new(2, 1000);
+        assert!(limit.check(0, true).log);
+        assert!(limit.check(0, true).log);
+        // The third piece of the line is over the limit: the second one's
+        // mark must not dangle.
+        let v = limit.check(0, true);
+        assert!(!v.log && v.cut);
+        let v = limit.check(0, false);
+        assert!(!v.log && !v.cut, "a cut is reported once");
+    }
+
+    #[test]
+    fn no_cut_after_a_complete_line() {
+        let mut limit = RateLimit::new(1, 1000);
+        assert!(limit.check(0, false).log);
+        let v = limit.check(0, true);
+        assert!(!v.log && !v.cut);
+        assert!(!limit.check(0, false).cut);
+    }
+
+    #[test]
+    fn suppressed_records_are_due_when_their_window_ends() {
+        let mut limit = RateLimit::new(1, 500);
+        assert_eq!(limit.report_due(), None);
+        assert!(limit.check(100, false).log);
+        assert_eq!(limit.report_due(), None, "nothing suppressed yet");
+        assert!(!limit.check(200, false).log);
+        assert!(!limit.check(300, false).log);
+        assert_eq!(limit.report_due(), Some(600));
+        assert_eq!(limit.take_due(599), 0, "not before the window ends");
+        assert_eq!(limit.take_due(600), 2);
+        assert_eq!(limit.report_due(), None);
+        // The next window's first record reports nothing twice.
+        assert_eq!(limit.check(700, false).report_suppressed, 0);
     }
 }
 

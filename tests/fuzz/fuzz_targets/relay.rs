@@ -70,11 +70,24 @@ fuzz_target!(|input: &[u8]| {
     }
     assert_eq!(rebuilt, expected);
 
-    // Every record is either logged or counted as suppressed.
+    // Every record is either logged or counted as suppressed, whether the
+    // count is reported when due or with a later record; a cut is only
+    // reported right after a logged record with a continuation mark.
     let mut limit = RateLimit::new(u32::from(step as u8 % 5), 10);
     let (mut logged, mut reported) = (0u64, 0u64);
-    for (i, _) in records.iter().enumerate() {
-        let v = limit.check(i as u64 / 3);
+    let mut open_line = false;
+    for (i, (_, continued)) in records.iter().enumerate() {
+        let now = i as u64 / 3;
+        if i % 7 == 0 {
+            reported += limit.take_due(now);
+        }
+        let v = limit.check(now, *continued);
+        assert_eq!(v.cut, !v.log && open_line);
+        if v.log {
+            open_line = *continued;
+        } else if v.cut {
+            open_line = false;
+        }
         logged += u64::from(v.log);
         reported += v.report_suppressed;
     }

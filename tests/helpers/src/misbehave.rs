@@ -93,6 +93,17 @@ fn main() -> i32 {
             }
             0
         }
+        // 300 lines at once, then silence: the rate limit's report must not
+        // wait for more output.
+        b"burst-then-silent" => {
+            let mut digits = [0u8; 10];
+            for n in 0..300u32 {
+                umh::print(b"burst ");
+                umh::print(umh::decimal(n, &mut digits));
+                umh::print(b"\n");
+            }
+            block()
+        }
         b"close-stdout" => {
             umh::print(b"closing stdout\n");
             umh::close(1);

@@ -8,31 +8,139 @@
 
 mod common;
 
-use common::{boot, build_module, setting, Initramfs, MODULE_SHELL, SYSTEM};
+use common::{
+    assert_starved_forks_were_harmless, boot, build_module, setting, Boot, Initramfs, MODULE_SHELL,
+    STARVE_CASES, STARVE_SHELL, SYSTEM,
+};
 use std::fs;
 use std::time::Duration;
 
 const CYCLES: usize = 200;
 
-/// The misbehaving helper's modes, with module arguments and how long each
-/// runs before `rmmod` (the same matrix as tests/misbehave.rs).
-const MATRIX: &[(&str, &str)] = &[
-    ("helper_args=mode=crash restart_limit=2", "1.5"),
-    (
-        "helper_args=mode=crash restart=always restart_limit=50",
-        "1",
-    ),
-    ("helper_args=mode=exit3", "0"),
-    ("helper_args=mode=flood ratelimit_burst=50", "1"),
-    ("helper_args=mode=garbage", "0.3"),
-    ("helper_args=mode=long-line", "1"),
-    ("helper_args=mode=close-stdout", "0.3"),
-    ("helper_args=mode=silent start_timeout_ms=300", "0.3"),
-    ("helper_args=mode=panic restart=never", "0.3"),
-    ("helper_args=mode=stderr", "0.3"),
-    ("helper_args=mode=spin", "0.5"),
-    ("restart=sometimes", "0"),
+/// One case of the misbehaving-helper matrix (the same as tests/misbehave.rs):
+/// module arguments, seconds before `rmmod`, whether insmod succeeds, and
+/// kernel lines that must appear in the case's part of the log.
+struct Case {
+    args: &'static str,
+    secs: &'static str,
+    loads: bool,
+    expect: &'static [&'static str],
+}
+
+const MATRIX: &[Case] = &[
+    Case {
+        args: "helper_args=mode=crash restart_limit=2",
+        secs: "1.5",
+        loads: true,
+        expect: &[
+            "eprog: helper was killed by signal 11 (SIGSEGV)",
+            "eprog: restarting the helper (2 of 2)",
+            "eprog: helper restarted 2 times in a row; giving up",
+        ],
+    },
+    Case {
+        args: "helper_args=mode=crash restart=always restart_limit=50",
+        secs: "1",
+        loads: true,
+        expect: &["eprog: restarting the helper (3 of 50)"],
+    },
+    Case {
+        args: "helper_args=mode=exit3",
+        secs: "0",
+        loads: false,
+        expect: &[
+            "eprog: helper exited with status 3",
+            "eprog: helper ended before its first line",
+        ],
+    },
+    Case {
+        args: "helper_args=mode=flood ratelimit_burst=50",
+        secs: "1",
+        loads: true,
+        expect: &[
+            "eprog: From userspace: flood 0000000000",
+            " records suppressed",
+        ],
+    },
+    Case {
+        args: "helper_args=mode=garbage",
+        secs: "0.3",
+        loads: true,
+        expect: &[
+            r"eprog: From userspace: \x013<0>fake level\x00NUL\x1b[31mred",
+            "eprog: From userspace: eprog: From userspace: forged",
+            "eprog: From userspace: garbage done",
+        ],
+    },
+    Case {
+        args: "helper_args=mode=long-line",
+        secs: "1",
+        loads: true,
+        expect: &[
+            "eprog: From userspace: xxxxxxxx",
+            "eprog: helper exited with status 0",
+        ],
+    },
+    Case {
+        args: "helper_args=mode=close-stdout",
+        secs: "0.3",
+        loads: true,
+        expect: &["eprog: From userspace: closing stdout"],
+    },
+    Case {
+        args: "helper_args=mode=silent start_timeout_ms=300",
+        secs: "0.3",
+        loads: true,
+        expect: &["eprog: helper has said nothing in 300 ms; leaving it running"],
+    },
+    Case {
+        args: "helper_args=mode=silent-then-fail start_timeout_ms=300 restart_limit=1",
+        secs: "2",
+        loads: true,
+        expect: &[
+            "eprog: helper has said nothing in 300 ms",
+            "eprog: restarting the helper (1 of 1)",
+            "eprog: helper restarted 1 times in a row; giving up",
+        ],
+    },
+    Case {
+        args: "helper_args=mode=group-exit restart=never",
+        secs: "0.5",
+        loads: true,
+        expect: &["eprog: helper exited with status 7"],
+    },
+    Case {
+        args: "helper_args=mode=panic restart=never",
+        secs: "0.3",
+        loads: true,
+        expect: &[
+            "eprog: From userspace: panic: the misbehaving helper panics on purpose",
+            "eprog: helper exited with status 101",
+        ],
+    },
+    Case {
+        args: "helper_args=mode=stderr",
+        secs: "0.3",
+        loads: true,
+        expect: &["eprog: From userspace: this went to stderr"],
+    },
+    Case {
+        args: "helper_args=mode=spin",
+        secs: "0.5",
+        loads: true,
+        expect: &["eprog: From userspace: spinning"],
+    },
+    Case {
+        args: "restart=sometimes",
+        secs: "0",
+        loads: false,
+        expect: &["eprog: restart=sometimes is not one of never, on-failure, always"],
+    },
 ];
+
+/// The failslab report header; each injection is followed by a stack dump
+/// (verbose=1) that shows where it landed.
+const INJECTED: &str = "FAULT_INJECTION: forcing a failure";
 
 #[test]
 #[ignore = "boots the debug kernel: run through 'make check'"]
@@ -49,14 +157,15 @@ fn debug_kernel_cycles_matrix_and_fault_injection_stay_clean() {
 
     let matrix: String = MATRIX
         .iter()
-        .map(|(args, secs)| format!("run_case '{args}' {secs}\n"))
+        .enumerate()
+        .map(|(i, case)| format!("run_case {i} \"{}\" {}\n", case.args, case.secs))
         .collect();
     let script = format!(
-        "{SYSTEM}{MODULE_SHELL}
+        "{SYSTEM}{MODULE_SHELL}{STARVE_SHELL}
 mount -t debugfs debugfs /sys/kernel/debug
 kmemleak=/sys/kernel/debug/kmemleak
 [ -w $kmemleak ] || mark fail no-kmemleak
-echo clear > $kmemleak
+echo clear > $kmemleak || mark fail kmemleak-clear
 mark shmem-before $(shmem)
 check_left() {{ [ \"$(procs | wc -l)\" = 0 ] && ! grep -q '^eprog ' /proc/modules || mark fail left \"$1\"; }}
 
@@ -70,40 +179,69 @@ while [ $i -lt {CYCLES} ]; do
 done
 mark cycles $i
 
-# 2. The misbehaving-helper matrix.
+# 2. The misbehaving-helper matrix: each case's lines are checked on the host.
 run_case() {{
-    insmod /misbehave.ko $1 2>/dev/null && {{ sleep $2; rmmod eprog || mark fail rmmod \"$1\"; }}
-    check_left \"$1\"
+    mark case $1
+    insmod /misbehave.ko $2; mark case-insmod $1 $?
+    if grep -q '^eprog ' /proc/modules; then sleep $3; rmmod eprog; mark case-rmmod $1 $?; fi
+    check_left \"case $1\"
 }}
-{matrix}mark matrix done
+{matrix}mark case end
 
-# 3. Fail slab allocations in insmod's context, from a point a little later
-#    each time, until insmod gets through without any failure injected.
-#    times=2: busybox's insmod tries again (init_module after finit_module),
-#    and the retry must fail too, or the failure would go unnoticed.
+# 3. The helper's fork fails (threads exhausted), at a first start and at
+#    a restart.
+ko=/misbehave.ko
+{STARVE_CASES}check_left starve
+
+# 4. Injected allocation failures. failslab fails slab allocations of tasks
+#    marked make-it-fail, from a point a little later each time ('space'),
+#    and reports each one with a stack dump (verbose=1).
 fs=/sys/kernel/debug/failslab
-[ -w $fs/times ] || {{ mark fail no-failslab; space=99999999; }}
-echo N > $fs/ignore-gfp-wait; echo Y > $fs/task-filter; echo 0 > $fs/verbose
+[ -w $fs/times ] || mark fail no-failslab
+echo N > $fs/ignore-gfp-wait; echo Y > $fs/task-filter; echo 1 > $fs/verbose
 echo 100 > $fs/probability
-space=${{space:-0}}; injected=0; failed=0
+
+# 4a. Through insmod, hence eprog's init, until an insmod passes with no
+#     failure injected (the end by design). times=2: busybox's insmod tries
+#     again (init_module after finit_module), and the retry must fail too.
+space=0; injected=0; failed=0; ended=no
 while [ $space -lt 4000000 ]; do
     echo 2 > $fs/times; echo $space > $fs/space
-    if (echo 1 > /proc/self/make-it-fail; exec insmod /eprog.ko interval_ms=50) 2>/dev/null; then
+    if (echo 1 > /proc/self/make-it-fail; exec insmod /eprog.ko interval_ms=50); then
         rmmod eprog || mark fail fault-rmmod $space
     else
         failed=$((failed + 1))
     fi
     check_left fault-$space
-    [ \"$(cat $fs/times)\" = 2 ] && break
+    [ \"$(cat $fs/times)\" = 2 ] && {{ ended=yes; break; }}
     injected=$((injected + 1))
     space=$((space + 1024))
 done
 echo 0 > $fs/times
-mark faults $injected $failed $space
+mark init-faults $injected $failed $ended
 
-# 4. Nothing leaked: kmemleak reports objects unreferenced for 5 s.
+# 4b. In the supervisor thread: a helper that crashes at once is restarted
+#     over and over, and every restart's allocations (the start, the pipes'
+#     references, the configuration line) meet injected failures.
+insmod /misbehave.ko helper_args=mode=crash restart=always restart_limit=1000 || mark fail thread-insmod
+thread=$(procs | awk '$3 == \"eprog_supervise\" {{ print $1 }}')
+echo 1 > /proc/$thread/make-it-fail
+space=0
+while [ $space -lt 8192 ]; do
+    echo 1 > $fs/times; echo $space > $fs/space
+    sleep 0.3
+    space=$((space + 256))
+done
+echo 0 > $fs/times
+sleep 0.5
+rmmod eprog || mark fail thread-rmmod
+check_left thread-faults
+mark thread-faults done
+
+# 5. Nothing leaked: kmemleak reports objects unreferenced for 5 s. Its
+#    scans must work, or '0 leaks' would mean nothing.
 sleep 6
-echo scan > $kmemleak; echo scan > $kmemleak
+echo scan > $kmemleak && echo scan > $kmemleak && mark kmemleak-scans ok
 mark kmemleak $(grep -c unreferenced $kmemleak)
 sed 's/^/leak report: /' $kmemleak | head -40
 leftovers
@@ -128,9 +266,9 @@ reboot -f
         "",
         Duration::from_secs(40 * 60),
     );
-    // Failed allocations make the kernel itself report them, with a stack
-    // dump (warn_alloc): expected here, and nothing else is.
-    b.assert_clean_but(&["vmalloc error:", "page allocation failure:"]);
+    // Injected failures and the allocations they fail make the kernel report
+    // them with a stack dump: expected here, and nothing else is.
+    b.assert_clean_but(&[INJECTED, "vmalloc error:", "page allocation failure:"]);
     assert_eq!(
         b.markers("fail"),
         Vec::<String>::new(),
@@ -138,16 +276,64 @@ reboot -f
         b.path.display()
     );
     assert_eq!(b.marker("cycles"), CYCLES.to_string());
-    assert_eq!(b.marker("matrix"), "done");
-    let faults: Vec<u64> = b
-        .marker("faults")
+    assert_matrix(&b);
+    assert_starved_forks_were_harmless(&b);
+
+    // The init sweep ended by design, and some injected failures landed in
+    // eprog's own init, which reported them.
+    let init: Vec<String> = b
+        .marker("init-faults")
         .split(' ')
-        .map(|n| n.parse().unwrap())
+        .map(String::from)
         .collect();
-    assert!(
-        faults[0] > 0 && faults[1] > 0,
-        "no allocation failure was injected into init: {faults:?}"
+    assert_eq!(
+        init[2], "yes",
+        "the init sweep did not end by design: {init:?}"
     );
+    let sweep = b.between("@@ case end", "@@ init-faults");
+    let in_eprog_init = injections(&sweep, |trace| {
+        trace.iter().any(|l| l.contains("[eprog]"))
+            && trace.iter().any(|l| l.contains("Comm: insmod"))
+    });
+    assert!(
+        in_eprog_init > 0,
+        "no injected failure landed in eprog's init; log: {}",
+        b.path.display()
+    );
+    let reported = sweep
+        .iter()
+        .filter(|l| {
+            l.contains("eprog: loading the helper failed: ENOMEM")
+                || l.contains("eprog: starting the supervisor failed: ENOMEM")
+                || l.contains("eprog: starting the helper failed: ENOMEM")
+        })
+        .count();
+    assert!(
+        reported > 0,
+        "eprog's init never reported an injected failure; log: {}",
+        b.path.display()
+    );
+
+    // The thread met injected failures, reported them, and went on.
+    let thread = b.between("@@ init-faults", "@@ thread-faults done");
+    let in_thread = injections(&thread, |trace| {
+        trace.iter().any(|l| l.contains("Comm: eprog_supervise"))
+    });
+    assert!(
+        in_thread > 0,
+        "no injected failure landed in the supervisor thread; log: {}",
+        b.path.display()
+    );
+    assert!(
+        thread
+            .iter()
+            .any(|l| l.contains("eprog: starting the helper failed: ENOMEM")
+                || l.contains("eprog: cannot build the helper's configuration: ENOMEM")),
+        "the thread never reported an injected failure; log: {}",
+        b.path.display()
+    );
+
+    assert_eq!(b.marker("kmemleak-scans"), "ok", "kmemleak cannot scan");
     assert_eq!(
         b.marker("kmemleak"),
         "0",
@@ -161,9 +347,70 @@ reboot -f
         "Shmem leaked"
     );
     eprintln!(
-        "debug kernel: {CYCLES} cycles, {} matrix cases, {} injected allocation failures ({} failed insmod)",
+        "debug kernel: {CYCLES} cycles, {} matrix cases, init sweep {init:?} ({in_eprog_init} failures in eprog's init), {in_thread} failures in the thread",
         MATRIX.len(),
-        faults[0],
-        faults[1]
     );
+}
+
+/// Counts the injected failures in `lines` whose report (up to the end of
+/// its stack dump) satisfies `landed`.
+fn injections(lines: &[&str], landed: impl Fn(&[&str]) -> bool) -> usize {
+    let starts: Vec<usize> = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.contains(INJECTED))
+        .map(|(i, _)| i)
+        .collect();
+    starts
+        .iter()
+        .filter(|&&i| {
+            let end = lines[i..]
+                .iter()
+                .position(|l| l.contains("</TASK>"))
+                .map_or(lines.len(), |n| i + n);
+            landed(&lines[i..end])
+        })
+        .count()
+}
+
+/// Every matrix case loaded (or failed) as it must, logged its own lines
+/// within its part of the log, and unloaded.
+fn assert_matrix(b: &Boot) {
+    for (i, case) in MATRIX.iter().enumerate() {
+        let next = if i + 1 == MATRIX.len() {
+            "@@ case end".to_string()
+        } else {
+            format!("@@ case {}", i + 1)
+        };
+        let part = b.between(&format!("@@ case {i}"), &next);
+        let insmod = b
+            .markers("case-insmod")
+            .into_iter()
+            .find_map(|m| m.strip_prefix(&format!("{i} ")).map(String::from))
+            .unwrap_or_default();
+        assert_eq!(
+            insmod == "0",
+            case.loads,
+            "case {i} ({}): insmod said {insmod}; log: {}",
+            case.args,
+            b.path.display()
+        );
+        for line in case.expect {
+            assert!(
+                part.iter().any(|l| l.contains(line)),
+                "case {i} ({}): no {line:?} in its log; log: {}",
+                case.args,
+                b.path.display()
+            );
+        }
+        if case.loads {
+            assert!(
+                b.markers("case-rmmod").contains(&format!("{i} 0")),
+                "case {i} ({}): rmmod failed; log: {}",
+                case.args,
+                b.path.display()
+            );
+            assert!(part.iter().any(|l| l.contains("eprog: helper stopped")));
+        }
+    }
 }

@@ -138,7 +138,8 @@ fn assert_blob_is_init_data(object: &Path, helper: &Path) {
             object.display()
         );
         // In a relocatable object a symbol's value is its section offset.
-        let section = std::env::temp_dir().join(format!("eprog-init-rodata-{}", std::process::id()));
+        let section =
+            std::env::temp_dir().join(format!("eprog-init-rodata-{}", std::process::id()));
         let ok = Command::new("llvm-objcopy")
             .args(["-O", "binary", "--only-section=.init.rodata"])
             .arg(object)
@@ -151,7 +152,12 @@ fn assert_blob_is_init_data(object: &Path, helper: &Path) {
         let _ = fs::remove_file(&section);
         let at = at as usize;
         let stored = u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap());
-        assert_eq!(stored, size, "eprog_blob_size is wrong in {}", object.display());
+        assert_eq!(
+            stored,
+            size,
+            "eprog_blob_size is wrong in {}",
+            object.display()
+        );
     } else {
         let (init_begin, _) = symbol(object, "__init_begin");
         let (init_end, _) = symbol(object, "__init_end");

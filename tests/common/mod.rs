@@ -58,6 +58,8 @@ pub struct Arch {
     pub qemu: Vec<String>,
     /// The serial console's device name.
     pub console: String,
+    /// Kernel arguments every boot of this architecture needs.
+    pub kargs: String,
 }
 
 pub fn arch() -> Arch {
@@ -73,6 +75,7 @@ pub fn arch() -> Arch {
             .map(String::from)
             .collect(),
         console: var("EPROG_CONSOLE"),
+        kargs: env::var("EPROG_KARGS").unwrap_or_default(),
     }
 }
 
@@ -185,7 +188,10 @@ pub fn boot(
     let initrd = dir.join(format!("{name}.cpio"));
     fs::write(&initrd, initramfs).unwrap();
     let path = dir.join(format!("{name}.log"));
-    let append = format!("console={} panic=-1 loglevel=7 {cmdline}", arch.console);
+    let append = format!(
+        "console={} panic=-1 loglevel=7 {} {cmdline}",
+        arch.console, arch.kargs
+    );
 
     eprintln!("[{name}] booting {} under QEMU (TCG)", kernel_dir.display());
     let mut child = Command::new(&arch.qemu[0])

@@ -223,7 +223,7 @@ mark init-faults $injected $failed $ended
 # 4b. In the supervisor thread: a helper that crashes at once is restarted
 #     over and over, and every restart's allocations (the start, the pipes'
 #     references, the configuration line) meet injected failures.
-insmod /misbehave.ko helper_args=mode=crash restart=always restart_limit=1000 || mark fail thread-insmod
+insmod /misbehave.ko helper_args=mode=crash restart=always restart_reset_ms=0 || mark fail thread-insmod
 thread=$(procs | awk '$3 == \"eprog_supervise\" {{ print $1 }}')
 echo 1 > /proc/$thread/make-it-fail
 space=0

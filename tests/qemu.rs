@@ -187,6 +187,45 @@ echo '@@ end'
 
 #[test]
 #[ignore = "boots QEMU: run through 'make check'"]
+fn built_in_eprog_never_makes_boot_wait_for_the_helper() {
+    let ramfs = Initramfs::with_init("/bin/busybox sleep 1\n/bin/busybox reboot -f\n");
+    let b = boot(
+        "built-in-no-wait",
+        &setting("EPROG_KDIR_Y"),
+        ramfs.finish(),
+        "eprog.interval_ms=200 eprog.start_timeout_ms=60000 initcall_debug loglevel=8",
+        2 * MINUTE,
+    );
+    b.assert_clean();
+    let lines: Vec<&str> = b.log.lines().collect();
+    let returned = lines
+        .iter()
+        .position(|l| l.contains("initcall __eprog_init") && l.contains(" returned "))
+        .unwrap_or_else(|| panic!("no initcall line for eprog; log: {}", b.path.display()));
+    let first_line = lines
+        .iter()
+        .position(|l| l.contains(HELLO))
+        .unwrap_or_else(|| panic!("the helper never spoke; log: {}", b.path.display()));
+    assert!(
+        returned < first_line,
+        "boot waited for the helper's first line; log: {}",
+        b.path.display()
+    );
+    let usecs: u64 = lines[returned]
+        .split(" after ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("cannot read {:?}", lines[returned]));
+    assert!(
+        usecs < 500_000,
+        "eprog's initcall took {usecs} us; log: {}",
+        b.path.display()
+    );
+}
+
+#[test]
+#[ignore = "boots QEMU: run through 'make check'"]
 fn a_broken_blob_fails_insmod_with_enoexec_and_leaks_nothing() {
     let kdir = setting("EPROG_KDIR_M");
     let scratch = Path::new(env!("CARGO_TARGET_TMPDIR"));

@@ -9,6 +9,9 @@
 //!
 //! They are built as Kbuild builds the helper: offline, locked, static, for
 //! a musl target, each with its `.cargo/config.toml` in effect.
+//!
+//! It also sets `cfg(eprog_root)` when the build runs as root, so that tests
+//! which need root show as ignored, not passed, for anyone else.
 
 use std::env;
 use std::path::PathBuf;
@@ -62,6 +65,13 @@ fn main() {
         root.join("umh/.cargo/config.toml").display()
     );
 
+    // Tests that need root (chroot) are ignored, not passed, for others.
+    println!("cargo:rustc-check-cfg=cfg(eprog_root)");
+    println!("cargo:rerun-if-env-changed=USER");
+    if is_root() {
+        println!("cargo:rustc-cfg=eprog_root");
+    }
+
     for helper in HELPERS {
         let target: &str = if helper.host { &host } else { &guest };
         let manifest = root.join(helper.manifest);
@@ -103,4 +113,16 @@ fn main() {
         let path = target_dir.join(target).join("release").join(helper.bin);
         println!("cargo:rustc-env={}={}", helper.var, path.display());
     }
+}
+
+/// Whether the build runs as root (effective uid 0).
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Uid:"))
+                .and_then(|ids| ids.split_whitespace().nth(1).map(|e| e == "0"))
+        })
+        .unwrap_or(false)
 }

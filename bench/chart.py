@@ -22,7 +22,7 @@ def main(src, out):
     blob = [int(r["blob_bytes"]) / 1024 for r in rows]
     resident = [int(r["shmem_kib"]) + int(r["rss_kib"]) for r in rows]
 
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4), gridspec_kw={"width_ratios": [3, 1]})
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4), gridspec_kw={"width_ratios": [3, 1.5]})
     x = range(len(names))
     ax1.bar([i - 0.2 for i in x], blob, 0.4, label="blob (KiB)")
     ax1.bar([i + 0.2 for i in x], resident, 0.4, label="resident: Shmem + VmRSS (KiB)")
@@ -35,8 +35,15 @@ def main(src, out):
         ax1.annotate(f"{r}", (i + 0.2, r), ha="center", va="bottom", fontsize=8)
 
     relay, ceiling = extra["relay_lines_per_s"], extra["printk_lines_per_s"]
-    ax2.bar(["relay", "printk"], [relay, ceiling], color=["tab:green", "tab:gray"])
-    ax2.set_title(f"Lines/s: {extra['ratio']:.2f} of printk")
+    unbuffered = extra["relay_unbuffered_lines_per_s"]
+    ax2.bar(
+        ["relay\n4 KiB writes", "relay\nline writes", "printk"],
+        [relay, unbuffered, ceiling],
+        color=["tab:green", "tab:olive", "tab:gray"],
+    )
+    ax2.set_title(
+        f"Lines/s: {extra['ratio']:.2f} / {extra['unbuffered_ratio']:.2f} of printk"
+    )
     fig.tight_layout()
     fig.savefig(out, dpi=100)
 

@@ -15,7 +15,7 @@ module! {
 }
 
 /// As many lines as the benchmark's flooding helper writes.
-const LINES: u32 = 2000;
+const LINES: u32 = 20_000;
 
 struct Ceiling;
 

@@ -116,16 +116,47 @@ fn c_asm_and_kconfig_pass_checkpatch() {
         "Kconfig",
         "tests/helpers/hello.c",
     ]);
+    assert!(!sources.is_empty(), "no files for checkpatch");
     let out = Command::new("perl")
-        .arg(checkpatch)
-        .args(["--no-tree", "--terse", "--show-types", "-f"])
+        .arg(&checkpatch)
+        .args([
+            "--no-tree",
+            "--show-types",
+            "--emacs",
+            "--summary-file",
+            "-f",
+        ])
         .args(&sources)
         .output()
-        .expect("perl");
+        .unwrap_or_else(|e| panic!("cannot run perl for checkpatch: {e}"));
     let report = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // checkpatch exits 1 when it found problems; any other failure, or
+    // anything on stderr, means it did not check: that must not pass.
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)) && stderr.trim().is_empty(),
+        "checkpatch ({}) did not run ({}):\n{stderr}{report}",
+        checkpatch.display(),
+        out.status
+    );
+    // Its per-file summary is the proof that each file was read.
+    for source in &sources {
+        let summary = format!("{} total: ", source.display());
+        assert!(
+            report.lines().any(|l| l.starts_with(&summary)
+                && l.ends_with(" lines checked")
+                && !l.ends_with(" 0 lines checked")),
+            "checkpatch did not check {}:\n{report}",
+            source.display()
+        );
+    }
     let problems: Vec<_> = report
         .lines()
         .filter(|l| l.contains("ERROR:") || l.contains("WARNING:"))
         .collect();
-    assert!(problems.is_empty(), "checkpatch:\n{report}");
+    assert!(
+        problems.is_empty() && out.status.success(),
+        "checkpatch found problems:\n{}\n\nits report:\n{report}",
+        problems.join("\n")
+    );
 }

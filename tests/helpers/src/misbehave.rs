@@ -132,6 +132,19 @@ fn main() -> i32 {
             umh::print(&out[..len]);
             0
         }
+        // Benchmarks: as `burst`, but one write per line, as an unbuffered
+        // writer would: the relay's worst case.
+        b"burst-unbuffered" => {
+            let lines = umh::config_value(line, b"lines").unwrap_or(1000);
+            let mut digits = [0u8; 10];
+            for n in 0..lines {
+                let mut text = *b"flood 0000000000\n";
+                let d = umh::decimal(n, &mut digits);
+                text[16 - d.len()..16].copy_from_slice(d);
+                umh::print(&text);
+            }
+            0
+        }
         // Benchmarks: `lines` lines stamped with CLOCK_MONOTONIC, 5 ms apart.
         b"latency" => {
             for _ in 0..umh::config_value(line, b"lines").unwrap_or(100) {

@@ -45,6 +45,13 @@ const HELPERS: &[Helper] = &[
         host: false,
     },
     Helper {
+        dir: "umh",
+        manifest: "tests/helpers/Cargo.toml",
+        bin: "exit-at-once",
+        var: "EPROG_EXIT_AT_ONCE",
+        host: false,
+    },
+    Helper {
         dir: "umh/std-helper",
         manifest: "umh/std-helper/Cargo.toml",
         bin: "eprog_user",

@@ -521,3 +521,67 @@ unload",
     assert_prompt_rmmod(&b);
     assert_nothing_left(&b);
 }
+
+#[test]
+#[ignore = "boots QEMU: run through 'make check'"]
+fn a_status_is_reported_exactly_or_as_unknown_and_the_policy_follows_it() {
+    // This helper ends at once without reading its configuration, so
+    // kthreadd may reap it before eprog holds its task: then, and only then,
+    // the status is unknown, and on-failure counts that as a failure.
+    let blob = format!("UMH_BLOB={}", env!("EPROG_EXIT_AT_ONCE"));
+    let (dir, log, ok) = build_module("exit-at-once", &setting("EPROG_KDIR_M"), &[&blob]);
+    assert!(
+        ok,
+        "building eprog.ko with the exit-at-once helper failed:\n{log}"
+    );
+    let script = format!(
+        "{SYSTEM}{MODULE_SHELL}ko=/exit.ko\nmark shmem-before $(shmem)\n\
+         load restart=on-failure restart_limit=3\nsleep 2\nunload\nleftovers\nreboot -f\n"
+    );
+    let mut ramfs = Initramfs::with_init(&script);
+    ramfs.file("exit.ko", 0o644, &fs::read(dir.join("eprog.ko")).unwrap());
+    let b = boot(
+        "exit-at-once",
+        &setting("EPROG_KDIR_M"),
+        ramfs.finish(),
+        "",
+        Duration::from_secs(120),
+    );
+    b.assert_clean();
+    assert_eq!(b.marker("loaded"), "1");
+    // Each end is the true status or 'unknown', never anything else.
+    let ends: Vec<&str> = b
+        .kernel_lines("eprog: helper ")
+        .into_iter()
+        .filter(|l| l.contains("exited") || l.contains("ended") || l.contains("killed"))
+        .collect();
+    assert!(
+        !ends.is_empty(),
+        "no end reported; log: {}",
+        b.path.display()
+    );
+    for end in &ends {
+        assert!(
+            *end == "eprog: helper exited with status 0"
+                || *end == "eprog: helper ended; exit status unknown (reaped before eprog could see it)",
+            "unexpected end {end:?}; log: {}",
+            b.path.display()
+        );
+    }
+    // on-failure restarts after an unknown status only, up to the limit.
+    let unknown = ends.iter().filter(|l| l.contains("unknown")).count();
+    let restarts = count(&b, "eprog: restarting the helper");
+    let expected = if ends.last().is_some_and(|l| l.contains("unknown")) {
+        restarts + 1
+    } else {
+        restarts
+    };
+    assert_eq!(
+        unknown.min(4),
+        expected,
+        "restarts {restarts}, ends {ends:?}"
+    );
+    assert_eq!(count(&b, "eprog: From userspace: bye"), ends.len());
+    assert_prompt_rmmod(&b);
+    assert_nothing_left(&b);
+}

@@ -4,6 +4,13 @@
 //! test embeds the misbehaving test helper (`tests/helpers/`), picks its
 //! misbehaviour with `helper_args=mode=...`, and checks the log, the
 //! supervision, and that `rmmod` promptly leaves nothing behind.
+//!
+//! `rmmod` is timed at every point the supervisor thread can be: waiting
+//! for output (`silent`), relaying as fast as it can (`flood`), asleep in
+//! a backoff (`crash` with `restart=always`), waiting for the helper's end
+//! after its stdout closed (`close-stdout`), while the helper spins
+//! (`spin`), and after the thread has ended (`crash` up to the limit,
+//! `restart=never`).
 
 mod common;
 

@@ -105,6 +105,43 @@ fn kconfig_selects_the_umd_api_and_refuses_a_static_usermode_helper() {
     );
 }
 
+/// Linux 6.12 also offers Rust on riscv, loongarch and User Mode Linux,
+/// where eprog has no helper target. riscv and UML configure with Rust
+/// here (loongarch needs clang 16); UML is the sly one, as UML on x86_64
+/// sets `X86_64` too. The fragment's options are not x86-specific.
+#[test]
+#[ignore = "needs the kernel source: run through 'make check'"]
+fn kconfig_offers_eprog_only_on_architectures_the_helper_builds_for() {
+    let mut offered = Vec::new();
+    for (karch, needed) in [
+        (
+            "um",
+            &["CONFIG_RUST=y", "CONFIG_UML=y", "CONFIG_X86_64=y"][..],
+        ),
+        ("riscv", &["CONFIG_RUST=y", "CONFIG_64BIT=y"][..]),
+    ] {
+        let (_, config) = configure_with(
+            &format!("kconfig-{karch}"),
+            "x86_64",
+            &["LLVM=1", &format!("ARCH={karch}")],
+            "CONFIG_EMBEDDED_PROG=m\n",
+        );
+        for option in needed {
+            assert!(
+                config.contains(&format!("\n{option}\n")),
+                "the {karch} tree lacks {option}: the test proves nothing"
+            );
+        }
+        if config.contains("\nCONFIG_EMBEDDED_PROG=") {
+            offered.push(karch);
+        }
+    }
+    assert!(
+        offered.is_empty(),
+        "EMBEDDED_PROG is offered on {offered:?}"
+    );
+}
+
 /// Linux 6.12 lets a GCC-built kernel have Rust (bindgen then rewrites the
 /// C flags for libclang in rust/Makefile). eprog refuses it before its own
 /// bindgen step fails on GCC flags, whichever compiler the module build

@@ -183,6 +183,56 @@ fn refuses_a_kernel_built_with_gcc_in_one_sentence() {
     }
 }
 
+/// The kernel's `rustavailable` checks neither cargo nor the helper's
+/// musl target: a missing one is one sentence, and only matters when
+/// the default helper is built.
+#[test]
+#[ignore = "needs the built kernels: run through 'make check'"]
+fn refuses_a_missing_cargo_or_helper_target_in_one_sentence() {
+    let kdir = setting("EPROG_KDIR_M");
+    let missing_target = "riscv64gc-unknown-linux-musl";
+    let sysroot = Command::new("rustc")
+        .args(["--print", "sysroot"])
+        .output()
+        .unwrap();
+    let sysroot = PathBuf::from(String::from_utf8(sysroot.stdout).unwrap().trim());
+    assert!(
+        sysroot.join("lib/rustlib").is_dir(),
+        "no Rust sysroot at {}",
+        sysroot.display()
+    );
+    assert!(
+        !sysroot.join("lib/rustlib").join(missing_target).exists(),
+        "{missing_target} is installed: the test proves nothing"
+    );
+    let target_arg = format!("UMH_TARGET={missing_target}");
+
+    assert_refused(
+        "without cargo",
+        build_module("no-cargo", &kdir, &["CARGO=/nonexistent/cargo"]),
+        "cannot run /nonexistent/cargo",
+    );
+    assert_refused(
+        "without the helper's target",
+        build_module("no-target", &kdir, &[&target_arg]),
+        &format!("Rust target {missing_target} of the default helper is not installed"),
+    );
+
+    // Neither is needed to embed a blob.
+    let blob = format!(
+        "UMH_BLOB={}",
+        kdir.join("drivers/misc/eprog/eprog_user").display()
+    );
+    let (dir, log, ok) = build_module(
+        "blob-no-cargo",
+        &kdir,
+        &["CARGO=/nonexistent/cargo", &target_arg, &blob],
+    );
+    assert!(ok, "a blob build needed cargo or the target:\n{log}");
+    assert!(!log.contains("eprog: "), "{log}");
+    assert!(dir.join("eprog.ko").is_file());
+}
+
 /// The `(address, section)` of `symbol` in an object file, from `readelf`.
 fn symbol(object: &Path, symbol: &str) -> (u64, String) {
     let out = Command::new("readelf")

@@ -7,39 +7,52 @@ mod common;
 
 use common::{build_module, setting};
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+
+/// Asserts that a build failed with exactly one `eprog:` line, containing
+/// `reason`, and that no compiler, bindgen or cargo error leaked.
+fn assert_refused(what: &str, (_, log, ok): (PathBuf, String, bool), reason: &str) {
+    assert!(!ok, "the build succeeded {what}");
+    let ours: Vec<_> = log.lines().filter(|l| l.contains("eprog: ")).collect();
+    assert_eq!(
+        ours.len(),
+        1,
+        "expected one eprog error line {what}:\n{log}"
+    );
+    assert!(ours[0].contains(reason), "{what}: {}", ours[0]);
+    assert!(
+        !log.contains("error[") && !log.contains("error:"),
+        "compiler errors leaked {what}:\n{log}"
+    );
+}
 
 #[test]
 #[ignore = "needs the kernel trees: run through 'make check'"]
 fn refuses_a_kernel_without_the_umd_api_in_one_sentence() {
-    let (_, log, ok) = build_module("no-umd", &setting("EPROG_KDIR_NOUMD"), &[]);
-    assert!(
-        !ok,
-        "the build succeeded against a kernel without USERMODE_DRIVER"
-    );
-    let ours: Vec<_> = log.lines().filter(|l| l.contains("eprog: ")).collect();
-    assert_eq!(ours.len(), 1, "expected one eprog error line:\n{log}");
-    assert!(
-        ours[0].contains("without CONFIG_USERMODE_DRIVER"),
-        "{}",
-        ours[0]
-    );
-    assert!(
-        !log.contains("error[") && !log.contains("error:"),
-        "compiler errors leaked:\n{log}"
+    assert_refused(
+        "against a kernel without USERMODE_DRIVER",
+        build_module("no-umd", &setting("EPROG_KDIR_NOUMD"), &[]),
+        "without CONFIG_USERMODE_DRIVER",
     );
 }
 
 /// Configures a tinyconfig + fragment tree in a scratch directory with the
 /// given extra options and returns its `.config`.
 fn configure(name: &str, extra: &str) -> String {
+    let arch = std::env::var("EPROG_ARCH").unwrap_or_else(|_| "x86_64".into());
+    let karch = std::env::var("EPROG_KARCH").unwrap_or_else(|_| "x86_64".into());
+    let (_, config) = configure_with(name, &arch, &["LLVM=1", &format!("ARCH={karch}")], extra);
+    config
+}
+
+/// Like [`configure`], with the fragment of architecture `arch` and these
+/// make variables (architecture, compiler); returns the tree and `.config`.
+fn configure_with(name: &str, arch: &str, vars: &[&str], extra: &str) -> (PathBuf, String) {
     let ksrc = setting("EPROG_KSRC");
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).unwrap();
-    let arch = std::env::var("EPROG_ARCH").unwrap_or_else(|_| "x86_64".into());
-    let karch = std::env::var("EPROG_KARCH").unwrap_or_else(|_| "x86_64".into());
     let fragment = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/qemu-{arch}.config"));
     let mut config = fs::read_to_string(fragment).unwrap();
     config.push_str(extra);
@@ -49,12 +62,13 @@ fn configure(name: &str, extra: &str) -> String {
             .arg("-C")
             .arg(&ksrc)
             .arg(format!("O={}", dir.display()))
-            .args(["-s", "LLVM=1", &format!("ARCH={karch}")])
+            .arg("-s")
+            .args(vars)
             .args(args)
             .status()
             .unwrap()
             .success();
-        assert!(ok, "make {args:?} failed");
+        assert!(ok, "make {vars:?} {args:?} failed");
     };
     make(&["tinyconfig"]);
     let merge = Command::new(ksrc.join("scripts/kconfig/merge_config.sh"))
@@ -66,7 +80,8 @@ fn configure(name: &str, extra: &str) -> String {
         .unwrap();
     assert!(merge.status.success());
     make(&["olddefconfig"]);
-    fs::read_to_string(dir.join(".config")).unwrap()
+    let config = fs::read_to_string(dir.join(".config")).unwrap();
+    (dir, config)
 }
 
 #[test]
@@ -88,6 +103,134 @@ fn kconfig_selects_the_umd_api_and_refuses_a_static_usermode_helper() {
         !refused.contains("\nCONFIG_EMBEDDED_PROG=y\n"),
         "EMBEDDED_PROG was allowed with STATIC_USERMODEHELPER"
     );
+}
+
+/// Linux 6.12 also offers Rust on riscv, loongarch and User Mode Linux,
+/// where eprog has no helper target. riscv and UML configure with Rust
+/// here (loongarch needs clang 16); UML is the sly one, as UML on x86_64
+/// sets `X86_64` too. The fragment's options are not x86-specific.
+#[test]
+#[ignore = "needs the kernel source: run through 'make check'"]
+fn kconfig_offers_eprog_only_on_architectures_the_helper_builds_for() {
+    let mut offered = Vec::new();
+    for (karch, needed) in [
+        (
+            "um",
+            &["CONFIG_RUST=y", "CONFIG_UML=y", "CONFIG_X86_64=y"][..],
+        ),
+        ("riscv", &["CONFIG_RUST=y", "CONFIG_64BIT=y"][..]),
+    ] {
+        let (_, config) = configure_with(
+            &format!("kconfig-{karch}"),
+            "x86_64",
+            &["LLVM=1", &format!("ARCH={karch}")],
+            "CONFIG_EMBEDDED_PROG=m\n",
+        );
+        for option in needed {
+            assert!(
+                config.contains(&format!("\n{option}\n")),
+                "the {karch} tree lacks {option}: the test proves nothing"
+            );
+        }
+        if config.contains("\nCONFIG_EMBEDDED_PROG=") {
+            offered.push(karch);
+        }
+    }
+    assert!(
+        offered.is_empty(),
+        "EMBEDDED_PROG is offered on {offered:?}"
+    );
+}
+
+/// Linux 6.12 lets a GCC-built kernel have Rust (bindgen then rewrites the
+/// C flags for libclang in rust/Makefile). eprog refuses it before its own
+/// bindgen step fails on GCC flags, whichever compiler the module build
+/// is run with.
+#[test]
+#[ignore = "needs the kernel source: run through 'make check'"]
+fn refuses_a_kernel_built_with_gcc_in_one_sentence() {
+    let (tree, config) = configure_with(
+        "gcc",
+        "x86_64",
+        &["ARCH=x86_64"],
+        "CONFIG_EMBEDDED_PROG=m\n",
+    );
+    // Everything but the compiler is what eprog needs.
+    for option in [
+        "CONFIG_CC_IS_GCC=y",
+        "CONFIG_RUST=y",
+        "CONFIG_USERMODE_DRIVER=y",
+        "CONFIG_EMBEDDED_PROG=m",
+    ] {
+        assert!(
+            config.contains(&format!("\n{option}\n")),
+            "the GCC tree lacks {option}: the test proves nothing"
+        );
+    }
+    let sync = Command::new("make")
+        .arg("-C")
+        .arg(&tree)
+        .args(["-s", "ARCH=x86_64", "syncconfig"])
+        .status()
+        .unwrap();
+    assert!(sync.success(), "make syncconfig failed");
+    for (name, compiler) in [("gcc-llvm", "LLVM=1"), ("gcc-gcc", "LLVM=")] {
+        assert_refused(
+            &format!("against a GCC-built kernel with {compiler}"),
+            build_module(name, &tree, &["ARCH=x86_64", compiler]),
+            "is built with GCC;",
+        );
+    }
+}
+
+/// The kernel's `rustavailable` checks neither cargo nor the helper's
+/// musl target: a missing one is one sentence, and only matters when
+/// the default helper is built.
+#[test]
+#[ignore = "needs the built kernels: run through 'make check'"]
+fn refuses_a_missing_cargo_or_helper_target_in_one_sentence() {
+    let kdir = setting("EPROG_KDIR_M");
+    let missing_target = "riscv64gc-unknown-linux-musl";
+    let sysroot = Command::new("rustc")
+        .args(["--print", "sysroot"])
+        .output()
+        .unwrap();
+    let sysroot = PathBuf::from(String::from_utf8(sysroot.stdout).unwrap().trim());
+    assert!(
+        sysroot.join("lib/rustlib").is_dir(),
+        "no Rust sysroot at {}",
+        sysroot.display()
+    );
+    assert!(
+        !sysroot.join("lib/rustlib").join(missing_target).exists(),
+        "{missing_target} is installed: the test proves nothing"
+    );
+    let target_arg = format!("UMH_TARGET={missing_target}");
+
+    assert_refused(
+        "without cargo",
+        build_module("no-cargo", &kdir, &["CARGO=/nonexistent/cargo"]),
+        "cannot run /nonexistent/cargo",
+    );
+    assert_refused(
+        "without the helper's target",
+        build_module("no-target", &kdir, &[&target_arg]),
+        &format!("Rust target {missing_target} of the default helper is not installed"),
+    );
+
+    // Neither is needed to embed a blob.
+    let blob = format!(
+        "UMH_BLOB={}",
+        kdir.join("drivers/misc/eprog/eprog_user").display()
+    );
+    let (dir, log, ok) = build_module(
+        "blob-no-cargo",
+        &kdir,
+        &["CARGO=/nonexistent/cargo", &target_arg, &blob],
+    );
+    assert!(ok, "a blob build needed cargo or the target:\n{log}");
+    assert!(!log.contains("eprog: "), "{log}");
+    assert!(dir.join("eprog.ko").is_file());
 }
 
 /// The `(address, section)` of `symbol` in an object file, from `readelf`.

@@ -24,6 +24,9 @@ struct Case {
     args: &'static str,
     secs: &'static str,
     loads: bool,
+    /// Supervision still runs at rmmod, which then logs `helper stopped`
+    /// (not after `giving up`, nor after an end the policy leaves alone).
+    supervised: bool,
     expect: &'static [&'static str],
 }
 
@@ -32,6 +35,7 @@ const MATRIX: &[Case] = &[
         args: "helper_args=mode=crash restart_limit=2",
         secs: "1.5",
         loads: true,
+        supervised: false,
         expect: &[
             "eprog: helper was killed by signal 11 (SIGSEGV)",
             "eprog: restarting the helper (2 of 2)",
@@ -42,12 +46,14 @@ const MATRIX: &[Case] = &[
         args: "helper_args=mode=crash restart=always restart_limit=50",
         secs: "1",
         loads: true,
+        supervised: true,
         expect: &["eprog: restarting the helper (3 of 50)"],
     },
     Case {
         args: "helper_args=mode=exit3",
         secs: "0",
         loads: false,
+        supervised: false,
         expect: &[
             "eprog: helper exited with status 3",
             "eprog: helper ended before its first line",
@@ -57,6 +63,7 @@ const MATRIX: &[Case] = &[
         args: "helper_args=mode=flood ratelimit_burst=50",
         secs: "1",
         loads: true,
+        supervised: true,
         expect: &[
             "eprog: From userspace: flood 0000000000",
             " records suppressed",
@@ -66,6 +73,7 @@ const MATRIX: &[Case] = &[
         args: "helper_args=mode=garbage",
         secs: "0.3",
         loads: true,
+        supervised: true,
         expect: &[
             r"eprog: From userspace: \x013<0>fake level\x00NUL\x1b[31mred",
             "eprog: From userspace: eprog: From userspace: forged",
@@ -76,6 +84,7 @@ const MATRIX: &[Case] = &[
         args: "helper_args=mode=long-line",
         secs: "1",
         loads: true,
+        supervised: false,
         expect: &[
             "eprog: From userspace: xxxxxxxx",
             "eprog: helper exited with status 0",
@@ -85,18 +94,21 @@ const MATRIX: &[Case] = &[
         args: "helper_args=mode=close-stdout",
         secs: "0.3",
         loads: true,
+        supervised: true,
         expect: &["eprog: From userspace: closing stdout"],
     },
     Case {
         args: "helper_args=mode=silent start_timeout_ms=300",
         secs: "0.3",
         loads: true,
+        supervised: true,
         expect: &["eprog: helper has said nothing in 300 ms; leaving it running"],
     },
     Case {
         args: "helper_args=mode=silent-then-fail start_timeout_ms=300 restart_limit=1",
         secs: "2",
         loads: true,
+        supervised: false,
         expect: &[
             "eprog: helper has said nothing in 300 ms",
             "eprog: restarting the helper (1 of 1)",
@@ -107,12 +119,14 @@ const MATRIX: &[Case] = &[
         args: "helper_args=mode=group-exit restart=never",
         secs: "0.5",
         loads: true,
+        supervised: false,
         expect: &["eprog: helper exited with status 7"],
     },
     Case {
         args: "helper_args=mode=panic restart=never",
         secs: "0.3",
         loads: true,
+        supervised: false,
         expect: &[
             "eprog: From userspace: panic: the misbehaving helper panics on purpose",
             "eprog: helper exited with status 101",
@@ -122,24 +136,27 @@ const MATRIX: &[Case] = &[
         args: "helper_args=mode=stderr",
         secs: "0.3",
         loads: true,
+        supervised: true,
         expect: &["eprog: From userspace: this went to stderr"],
     },
     Case {
         args: "helper_args=mode=spin",
         secs: "0.5",
         loads: true,
+        supervised: true,
         expect: &["eprog: From userspace: spinning"],
     },
     Case {
         args: "restart=sometimes",
         secs: "0",
         loads: false,
+        supervised: false,
         expect: &["eprog: restart=sometimes is not one of never, on-failure, always"],
     },
 ];
 
 /// The failslab report header; each injection is followed by a stack dump
-/// (verbose=1) that shows where it landed.
+/// (verbose=2) that shows where it landed.
 const INJECTED: &str = "FAULT_INJECTION: forcing a failure";
 
 #[test]
@@ -195,10 +212,10 @@ ko=/misbehave.ko
 
 # 4. Injected allocation failures. failslab fails slab allocations of tasks
 #    marked make-it-fail, from a point a little later each time ('space'),
-#    and reports each one with a stack dump (verbose=1).
+#    and reports each one with a stack dump (verbose=2).
 fs=/sys/kernel/debug/failslab
 [ -w $fs/times ] || mark fail no-failslab
-echo N > $fs/ignore-gfp-wait; echo Y > $fs/task-filter; echo 1 > $fs/verbose
+echo N > $fs/ignore-gfp-wait; echo Y > $fs/task-filter; echo 2 > $fs/verbose
 echo 100 > $fs/probability
 
 # 4a. Through insmod, hence eprog's init, until an insmod passes with no
@@ -410,7 +427,14 @@ fn assert_matrix(b: &Boot) {
                 case.args,
                 b.path.display()
             );
-            assert!(part.iter().any(|l| l.contains("eprog: helper stopped")));
+            assert_eq!(
+                part.iter().any(|l| l.contains("eprog: helper stopped")),
+                case.supervised,
+                "case {i} ({}): 'helper stopped' is logged if and only if rmmod stopped \
+                 supervision; log: {}",
+                case.args,
+                b.path.display()
+            );
         }
     }
 }

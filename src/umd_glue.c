@@ -226,5 +226,9 @@ int eprog_spare_file(struct file **file)
 /* Whether this is eprog.ko rather than eprog built into the kernel. */
 bool eprog_is_module(void)
 {
-	return IS_ENABLED(MODULE);
+#ifdef MODULE
+	return true;
+#else
+	return false;
+#endif
 }

@@ -343,7 +343,7 @@ impl Boot {
                 continue;
             };
             let injected = matches!(*splat, "Call Trace" | "Call trace:")
-                && lines[i.saturating_sub(4)..i]
+                && lines[i.saturating_sub(8)..i]
                     .iter()
                     .any(|l| expected.iter().any(|e| l.contains(e)));
             assert!(

@@ -149,10 +149,11 @@ fn kconfig_offers_eprog_only_on_architectures_the_helper_builds_for() {
 #[test]
 #[ignore = "needs the kernel source: run through 'make check'"]
 fn refuses_a_kernel_built_with_gcc_in_one_sentence() {
+    // `LLVM=` on make's command line: `make check` exports LLVM=1.
     let (tree, config) = configure_with(
         "gcc",
         "x86_64",
-        &["ARCH=x86_64"],
+        &["ARCH=x86_64", "LLVM="],
         "CONFIG_EMBEDDED_PROG=m\n",
     );
     // Everything but the compiler is what eprog needs.
@@ -170,7 +171,7 @@ fn refuses_a_kernel_built_with_gcc_in_one_sentence() {
     let sync = Command::new("make")
         .arg("-C")
         .arg(&tree)
-        .args(["-s", "ARCH=x86_64", "syncconfig"])
+        .args(["-s", "ARCH=x86_64", "LLVM=", "syncconfig"])
         .status()
         .unwrap();
     assert!(sync.success(), "make syncconfig failed");

@@ -90,6 +90,14 @@ fn assert_insmod_failed(b: &Boot, reason: &str) {
     );
 }
 
+/// The printk timestamps of the lines of `log` that contain `needle`.
+fn stamps(log: &str, needle: &str) -> Vec<f64> {
+    log.lines()
+        .filter(|l| l.contains(needle))
+        .filter_map(timestamp)
+        .collect()
+}
+
 fn count(b: &Boot, needle: &str) -> usize {
     b.kernel_lines(needle).len()
 }
@@ -114,18 +122,8 @@ fn a_crash_is_logged_and_restarted_with_backoff_up_to_the_limit() {
         1
     );
     // Exponential backoff: 100 ms, then 200 ms, between a crash and the restart.
-    let crashes: Vec<f64> = b
-        .log
-        .lines()
-        .filter(|l| l.contains("SIGSEGV"))
-        .filter_map(timestamp)
-        .collect();
-    let starts: Vec<f64> = b
-        .log
-        .lines()
-        .filter(|l| l.contains("helper eprog_user started"))
-        .filter_map(timestamp)
-        .collect();
+    let crashes = stamps(&b.log, "SIGSEGV");
+    let starts = stamps(&b.log, "helper eprog_user started");
     assert_eq!(starts.len(), 3);
     assert!(starts[1] - crashes[0] >= 0.1, "first backoff too short");
     assert!(starts[2] - crashes[1] >= 0.2, "backoff did not grow");
@@ -420,16 +418,8 @@ unload",
     assert_eq!(lines(first, "giving up"), 0);
     assert_eq!(lines(first, "eprog: restarting the helper (2 of 2)"), 0);
     // The backoff started over too: every restart came after ~100 ms.
-    let ends: Vec<f64> = first
-        .lines()
-        .filter(|l| l.contains("eprog: helper exited with status 1"))
-        .filter_map(timestamp)
-        .collect();
-    let starts: Vec<f64> = first
-        .lines()
-        .filter(|l| l.contains("eprog: helper eprog_user started"))
-        .filter_map(timestamp)
-        .collect();
+    let ends = stamps(first, "eprog: helper exited with status 1");
+    let starts = stamps(first, "eprog: helper eprog_user started");
     for (end, start) in ends.iter().zip(&starts[1..]) {
         let gap = start - end;
         assert!(

@@ -51,20 +51,18 @@ impl FileRef {
     }
 
     /// Drops the references lent with [`FileRef::lend`] that the borrower
-    /// did not drop, and returns how many that was.
+    /// did not drop.
     ///
     /// Only exact if no one else holds a reference to the file, as for a
     /// file from [`FileRef::new_spare`] that was only lent.
-    pub(crate) fn take_back(&self) -> usize {
+    pub(crate) fn take_back(&self) {
         // SAFETY: The file is valid by the type invariant.
         let count = unsafe { bindings::eprog_file_count(self.0.as_ptr()) };
-        let lent = usize::try_from(count - 1).unwrap_or(0);
-        for _ in 0..lent {
-            // SAFETY: Each of these references was lent by us and is no
-            // longer used by the borrower, which has returned; ours stays.
+        for _ in 1..count {
+            // SAFETY: Each reference beyond ours was lent by us and is no
+            // longer used by the borrower, which has returned.
             unsafe { bindings::fput(self.0.as_ptr()) };
         }
-        lent
     }
 
     /// Reads what is available, blocking until at least one byte is there or

@@ -340,7 +340,8 @@ impl Worker {
             lines, limit, buf, ..
         } = self;
         let mut now = 0;
-        let mut stopped = false;
+        // Every interrupted wait below is kthread_stop() (see should_stop),
+        // which the loop condition then sees.
         while !should_stop() {
             // Wait for output, but no longer than until suppressed records
             // are due to be reported: a burst followed by silence must not
@@ -352,14 +353,7 @@ impl Worker {
                     report_suppressed(limit.take_due(now_ms()));
                     continue;
                 }
-                Err(_) => {
-                    // Only kthread_stop() interrupts the wait (see should_stop).
-                    stopped = should_stop();
-                    if stopped {
-                        break;
-                    }
-                    continue;
-                }
+                Err(_) => continue,
             }
             match stdout.read(&mut buf[..]) {
                 Ok(0) => break,
@@ -368,12 +362,7 @@ impl Worker {
                     now = now_ms();
                     lines.feed(&buf[..n], &mut |r| log_record(shared, limit, now, r));
                 }
-                Err(e) if e == ERESTARTSYS || e == EINTR => {
-                    stopped = should_stop();
-                    if stopped {
-                        break;
-                    }
-                }
+                Err(e) if e == ERESTARTSYS || e == EINTR => {}
                 Err(e) => {
                     pr_err!("reading the helper's output failed: {:?}\n", e);
                     break;
@@ -385,7 +374,7 @@ impl Worker {
         }
         lines.finish(&mut |r| log_record(shared, limit, now, r));
         report_suppressed(limit.take_suppressed());
-        !stopped && !should_stop()
+        !should_stop()
     }
 }
 

@@ -134,17 +134,16 @@ impl Umd {
         // the pipe fields hold references the UMD code may drop.
         let started = to_result(unsafe { bindings::fork_usermode_driver(&mut *self.info) });
         self.spare.take_back();
-        if let Err(e) = started {
-            // The UMD code has released what it set up (pipes, pid).
+        if started.is_err() || !self.has_process() {
+            // No process: the UMD code has released what it set up, and
+            // whatever the fields still point to is not ours.
             self.info.pipe_to_umh = core::ptr::null_mut();
             self.info.pipe_from_umh = core::ptr::null_mut();
-            return Err(e);
         }
+        started?;
         if !self.has_process() {
             // Only when the exec path is replaced (STATIC_USERMODEHELPER): no
             // process of ours was started, and nothing was set up.
-            self.info.pipe_to_umh = core::ptr::null_mut();
-            self.info.pipe_from_umh = core::ptr::null_mut();
             return Err(ENOEXEC);
         }
         // SAFETY: `tgid` is our valid pid reference; the task reference, if

@@ -20,5 +20,7 @@
 pub(crate) use kernel::bindings::{file, loff_t, path, pid, pid_t, task_struct};
 /// C's `bool` (`_Bool`), which Rust's `bool` matches.
 pub(crate) type bool_ = bool;
+/// The kernel's `u64`, which bindgen renames to keep clear of Rust's.
+pub(crate) type u64_ = u64;
 
 include!(env!("EPROG_UMD_BINDINGS"));

@@ -3,11 +3,13 @@
 //! eprog: runs a user-space helper embedded in the module image and relays
 //! its standard output to the kernel log.
 //!
-//! At init the helper is copied into a private tmpfs (`umd_load_blob`); a
-//! supervisor thread starts it (`fork_usermode_driver`), logs each line it
-//! writes as `eprog: From userspace: <line>`, and restarts it when it ends,
-//! as the `restart` parameter says. Unloading kills the helper, waits for
-//! it, and frees everything.
+//! At init the helper and its launcher are copied into a private tmpfs
+//! (`umd_load_blob`); a supervisor thread starts the launcher
+//! (`fork_usermode_driver`), which starts the helper as the init of a pid
+//! namespace of its own, logs each line the helper writes as
+//! `eprog: From userspace: <line>`, and restarts it when it ends, as the
+//! `restart` parameter says. When the helper ends, so does everything it
+//! started. Unloading kills it, waits for it, and frees everything.
 
 use kernel::prelude::*;
 
@@ -15,6 +17,7 @@ mod bindings;
 mod blob;
 mod file;
 mod params;
+mod process;
 // Also the host crate's public API (for its tests), hence `pub` items.
 #[allow(unreachable_pub)]
 mod relay;
@@ -32,7 +35,11 @@ module! {
 }
 
 /// The executable's name in its tmpfs, which is also the process name.
+/// The launcher runs it by this name.
 const HELPER_NAME: &CStr = kernel::c_str!("eprog_user");
+
+/// The launcher's name in the same tmpfs (see `umh/src/launch.rs`).
+const LAUNCHER_NAME: &CStr = kernel::c_str!("eprog_launch");
 
 struct Eprog {
     _supervisor: Supervisor,
@@ -41,7 +48,7 @@ struct Eprog {
 impl kernel::Module for Eprog {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         let params = params::Params::get()?;
-        let helper = blob::load(HELPER_NAME)
+        let helper = blob::load(LAUNCHER_NAME, HELPER_NAME)
             .inspect_err(|e| pr_err!("loading the helper failed: {:?}\n", e))?;
         let supervisor = Supervisor::spawn(helper, params)
             .inspect_err(|e| pr_err!("starting the supervisor failed: {:?}\n", e))?;

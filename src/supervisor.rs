@@ -20,8 +20,9 @@ use kernel::time::msecs_to_jiffies;
 use crate::bindings;
 use crate::file::FileRef;
 use crate::params::{Params, Restart};
+use crate::process::{ExitStatus, Outcome};
 use crate::relay::{LineAssembler, RateLimit, Record};
-use crate::umd::{ExitStatus, Umd};
+use crate::umd::Umd;
 
 /// First and longest wait before a restart.
 const BACKOFF_FIRST_MS: u32 = 100;
@@ -221,10 +222,10 @@ impl Shared {
 enum Run {
     /// The owner is stopping the supervisor.
     Stopped,
-    /// `fork_usermode_driver` failed.
+    /// The launcher or the helper could not be started.
     StartFailed(Error),
     /// The helper ended by itself.
-    Ended(Option<ExitStatus>),
+    Ended(ExitStatus),
 }
 
 extern "C" fn supervisor_main(data: *mut c_void) -> c_int {
@@ -250,17 +251,12 @@ extern "C" fn supervisor_main(data: *mut c_void) -> c_int {
                 None
             }
             Run::Ended(status) => {
-                match status {
-                    Some(status) => pr_warn!("helper {}\n", status),
-                    None => pr_warn!(
-                        "helper ended; exit status unknown (reaped before eprog could see it)\n"
-                    ),
-                }
+                pr_warn!("helper {}\n", status);
                 if shared.set_startup(Startup::Failed(EPIPE)) {
                     pr_err!("helper ended before its first line\n");
                     break;
                 }
-                status
+                Some(status)
             }
         };
         // A run that lasted long enough ends a row of failures.
@@ -268,8 +264,7 @@ extern "C" fn supervisor_main(data: *mut c_void) -> c_int {
             restarts = 0;
             backoff = BACKOFF_FIRST_MS;
         }
-        // An unknown status counts as a failure: restarting a helper that
-        // was fine costs one run, not restarting a crashed one loses it.
+        // A failed start counts as a failure.
         let wanted = match params.restart {
             Restart::Never => false,
             Restart::OnFailure => !status.is_some_and(ExitStatus::success),
@@ -312,6 +307,7 @@ impl Worker {
         }
         let pipes = match self.helper.start() {
             Ok(pipes) => pipes,
+            Err(_) if should_stop() => return Run::Stopped,
             Err(e) => return Run::StartFailed(e),
         };
         pr_info!(
@@ -331,7 +327,12 @@ impl Worker {
                 return Run::Stopped;
             }
         }
-        Run::Ended(self.helper.stop())
+        match self.helper.stop() {
+            Some(Outcome::Ended(status)) => Run::Ended(status),
+            Some(Outcome::NotStarted(e)) => Run::StartFailed(e),
+            // Cannot be: a start that succeeded took the helper's process.
+            None => Run::StartFailed(ECHILD),
+        }
     }
 
     /// Relays until end of file (returns true) or until stopped (false).

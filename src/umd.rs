@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! A safe owner for a User Mode Driver: its tmpfs copy, its process, its pipes.
+//! A safe owner for a User Mode Driver: its tmpfs copy, its processes, its
+//! pipes.
+//!
+//! The User Mode Driver API starts eprog's launcher (`umh/src/launch.rs`),
+//! which starts the helper as the init of a pid namespace of its own and
+//! reports its pid; see there for the protocol.
 
-use core::fmt;
 use core::ptr::NonNull;
 use kernel::error::to_result;
 use kernel::prelude::*;
@@ -10,6 +14,7 @@ use kernel::str::CStr;
 
 use crate::bindings;
 use crate::file::FileRef;
+use crate::process::{Outcome, Process};
 
 /// The two pipe ends the kernel keeps to talk to a running helper.
 pub(crate) struct Pipes {
@@ -19,69 +24,20 @@ pub(crate) struct Pipes {
     pub(crate) stdout: FileRef,
 }
 
-/// How a helper process ended.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ExitStatus {
-    /// It called exit with this status.
-    Code(u8),
-    /// A signal killed it.
-    Signal(u8),
-}
-
-impl ExitStatus {
-    /// Decodes a task's `exit_code`: status in bits 8-15, or the signal in
-    /// bits 0-6 (bit 7 says a core was dumped).
-    fn from_exit_code(code: i32) -> Self {
-        match code & 0x7f {
-            0 => Self::Code(((code >> 8) & 0xff) as u8),
-            signal => Self::Signal(signal as u8),
-        }
-    }
-
-    pub(crate) fn success(self) -> bool {
-        self == Self::Code(0)
-    }
-}
-
-impl fmt::Display for ExitStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {
-            Self::Code(code) => write!(f, "exited with status {code}"),
-            Self::Signal(signal) => {
-                write!(f, "was killed by signal {signal} ({})", signal_name(signal))
-            }
-        }
-    }
-}
-
-fn signal_name(signal: u8) -> &'static str {
-    match signal {
-        4 => "SIGILL",
-        5 => "SIGTRAP",
-        6 => "SIGABRT",
-        7 => "SIGBUS",
-        8 => "SIGFPE",
-        9 => "SIGKILL",
-        11 => "SIGSEGV",
-        13 => "SIGPIPE",
-        15 => "SIGTERM",
-        _ => "?",
-    }
-}
-
-/// A helper program copied into its private tmpfs, and its process while it
-/// runs. Dropping it kills the process, waits for it, and frees the tmpfs.
+/// The launcher and the helper copied into their private tmpfs, and their
+/// processes while they run. Dropping it kills both, waits for them, and
+/// frees the tmpfs.
 ///
 /// # Invariants
 ///
 /// - `info.wd` holds the tmpfs mount made by `umd_load_blob()`.
-/// - `info.tgid` is null, or the helper's thread group (running or exited
+/// - `info.tgid` is null, or the launcher's thread group (running or exited
 ///   but not reaped), with `info`'s pipes and pid reference owned by this
-///   value; then `task` is null or a reference to the helper's task.
+///   value; `helper` is `None` while `info.tgid` is null.
 /// - Outside `start`, no one but this value holds a reference to `spare`.
 pub(crate) struct Umd {
     info: KBox<bindings::umd_info>,
-    task: Option<NonNull<bindings::task_struct>>,
+    helper: Option<Process>,
     /// Lent to the UMD code's pipe fields during a start (see `start`).
     spare: FileRef,
 }
@@ -89,34 +45,55 @@ pub(crate) struct Umd {
 // SAFETY: The UMD API may be called from any thread; all mutation goes through
 // `&mut self`, so no two threads touch `info` at once.
 unsafe impl Send for Umd {}
-// SAFETY: `&self` methods only read `info.tgid`, which changes under `&mut self`.
+// SAFETY: `&self` methods only read `info.tgid` and `helper`, which change
+// under `&mut self`.
 unsafe impl Sync for Umd {}
 
 impl Umd {
-    /// Copies `blob` into a new private tmpfs as the executable `name`, which
-    /// also becomes the process name.
+    /// Copies `launcher` and `helper` into a new private tmpfs as the
+    /// executables `launcher_name` and `helper_name` (the name the launcher
+    /// runs), which are also the process names.
     ///
     /// Always inlined: a caller that passes `.init.rodata` bytes (see
     /// `blob.rs`) must not hand the section's address to a `.text` function.
     #[inline(always)]
-    pub(crate) fn load(name: &'static CStr, blob: &[u8]) -> Result<Self> {
+    pub(crate) fn load(
+        launcher_name: &'static CStr,
+        launcher: &[u8],
+        helper_name: &CStr,
+        helper: &[u8],
+    ) -> Result<Self> {
         let spare = FileRef::new_spare()?;
         let mut info = KBox::new(bindings::umd_info::default(), GFP_KERNEL)?;
-        info.driver_name = name.as_char_ptr();
+        info.driver_name = launcher_name.as_char_ptr();
         // SAFETY: `info` is a zeroed umd_info with a name that lives forever;
-        // `blob` is valid for reads of its length during the call, which
+        // `launcher` is valid for reads of its length during the call, which
         // copies it.
         to_result(unsafe {
-            bindings::umd_load_blob(&mut *info, blob.as_ptr().cast(), blob.len())
+            bindings::umd_load_blob(&mut *info, launcher.as_ptr().cast(), launcher.len())
         })?;
-        Ok(Self {
+        // From here on, dropping `umd` unloads the tmpfs.
+        let umd = Self {
             info,
-            task: None,
+            helper: None,
             spare,
-        })
+        };
+        // SAFETY: `info.wd` is the tmpfs just made; the name and the bytes
+        // are valid for reads during the call, which copies them.
+        to_result(unsafe {
+            bindings::eprog_write_file(
+                &umd.info.wd,
+                helper_name.as_char_ptr(),
+                helper.as_ptr().cast(),
+                helper.len(),
+            )
+        })?;
+        Ok(umd)
     }
 
-    /// Forks and execs the helper from the tmpfs copy.
+    /// Starts the launcher, which starts the helper; returns once the
+    /// helper's process is held, before it execs. A failed exec shows in
+    /// the [`Outcome`] that [`Umd::stop`] returns.
     pub(crate) fn start(&mut self) -> Result<Pipes> {
         if self.has_process() {
             return Err(EBUSY);
@@ -146,10 +123,6 @@ impl Umd {
             // process of ours was started, and nothing was set up.
             return Err(ENOEXEC);
         }
-        // SAFETY: `tgid` is our valid pid reference; the task reference, if
-        // any, is ours to put in `stop`. It is null when the helper has
-        // already been reaped: then its status is unknown (see `stop`).
-        self.task = NonNull::new(unsafe { bindings::eprog_get_task(self.info.tgid) });
         // SAFETY: The process was just set up, so both pipe files are valid.
         let pipes = unsafe {
             (
@@ -157,13 +130,40 @@ impl Umd {
                 FileRef::get(self.info.pipe_from_umh),
             )
         };
-        match pipes {
-            (Some(stdin), Some(stdout)) => Ok(Pipes { stdin, stdout }),
+        let pipes = match pipes {
+            (Some(stdin), Some(stdout)) => Pipes { stdin, stdout },
             _ => {
                 self.stop();
-                Err(EINVAL)
+                return Err(EINVAL);
+            }
+        };
+        if let Err(e) = self.adopt_helper(&pipes) {
+            self.stop();
+            return Err(e);
+        }
+        Ok(pipes)
+    }
+
+    /// Reads the launcher's report, takes the helper's process and tells
+    /// it to go on.
+    fn adopt_helper(&mut self, pipes: &Pipes) -> Result {
+        let mut report = [0u8; 4];
+        let mut got = 0;
+        while got < report.len() {
+            match pipes.stdout.read(&mut report[got..])? {
+                0 => return Err(EPIPE), // The launcher was killed.
+                n => got += n,
             }
         }
+        let nr = i32::from_ne_bytes(report);
+        if nr < 0 {
+            return Err(Error::from_errno(nr)); // unshare or fork failed.
+        }
+        let launcher = NonNull::new(self.info.tgid).ok_or(EINVAL)?;
+        self.helper = Some(Process::adopt(launcher, nr)?);
+        // A helper that has gone by now shows in its outcome.
+        let _ = pipes.stdin.write(&[0]);
+        Ok(())
     }
 
     /// Whether a process was started and not yet reaped.
@@ -173,52 +173,39 @@ impl Umd {
 
     /// The helper's process id, or 0 when there is none.
     pub(crate) fn pid(&self) -> i32 {
-        if !self.has_process() {
-            return 0;
-        }
-        // SAFETY: `tgid` is a pid reference owned by this value (invariant).
-        unsafe { bindings::eprog_pid_nr(self.info.tgid) }
+        self.helper.as_ref().map_or(0, Process::nr)
     }
 
-    /// Waits until the helper has exited, or a signal interrupts the wait
+    /// Waits until the helper has ended, or a signal interrupts the wait
     /// (`ERESTARTSYS`).
     pub(crate) fn wait_interruptible(&self) -> Result {
-        if !self.has_process() {
-            return Ok(());
-        }
-        // SAFETY: `tgid` is a pid reference owned by this value (invariant).
-        to_result(unsafe { bindings::eprog_wait_for_exit_interruptible(self.info.tgid) })
+        self.helper
+            .as_ref()
+            .map_or(Ok(()), Process::wait_interruptible)
     }
 
-    /// Ends the helper: kills it if it still runs, waits until it is gone,
-    /// and releases its pid and pipes. Returns how it ended, or `None` when
-    /// that is unknown: kthreadd reaps the helper as soon as it exits, so a
-    /// helper that ended before `start` could take a reference to its task
-    /// (one that crashes before it reads its configuration) leaves no
-    /// status behind.
-    pub(crate) fn stop(&mut self) -> Option<ExitStatus> {
+    /// Ends the helper (and all it started) and the launcher: kills them if
+    /// they still run, waits until they are gone, and releases the pids
+    /// and pipes. Returns how the helper ended, or `None` if it was never
+    /// taken (the launcher failed).
+    pub(crate) fn stop(&mut self) -> Option<Outcome> {
         if !self.has_process() {
             return None;
         }
-        // SAFETY: `tgid` is ours. kill_pid() fails harmlessly (ESRCH) if the
-        // helper has exited; the wait returns once its task is released,
-        // which SIGKILL guarantees.
+        // The helper first: its parent, the launcher, ignores SIGCHLD, so
+        // the helper is released the moment it ends.
+        let outcome = self.helper.take().map(Process::end);
+        // SAFETY: `tgid` is ours. The launcher exits by itself once the
+        // helper is gone; SIGKILL makes sure, and the wait returns once its
+        // task is released.
         unsafe {
             bindings::kill_pid(self.info.tgid, kernel::bindings::SIGKILL as i32, 1);
             bindings::eprog_wait_for_exit(self.info.tgid);
         }
-        let status = self.task.take().map(|task| {
-            // SAFETY: `task` is a reference we own (invariant); its exit code
-            // is final because the process has been released.
-            let code = unsafe { bindings::eprog_exit_code(task.as_ptr()) };
-            // SAFETY: Drops the reference taken in `start`.
-            unsafe { bindings::eprog_put_task(task.as_ptr()) };
-            ExitStatus::from_exit_code(code)
-        });
         // SAFETY: The process is gone; this releases the pipes and the pid
         // reference that `fork_usermode_driver` left to us, and nulls `tgid`.
         unsafe { bindings::umd_cleanup_helper(&mut *self.info) };
-        status
+        outcome
     }
 }
 

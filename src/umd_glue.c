@@ -105,21 +105,89 @@ void eprog_wait_for_exit(struct pid *pid)
 	wait_event(pid->wait_pidfd, !pid_has_task(pid, PIDTYPE_PID));
 }
 
-/* As above, but a signal ends the wait early with -ERESTARTSYS. */
-int eprog_wait_for_exit_interruptible(struct pid *pid)
+/*
+ * Whether the process with thread group @pid has ended: released, or a
+ * zombie with no thread left (as pidfd_poll() sees it). A helper whose
+ * parent is gone may stay a zombie until init reaps it; by then it has
+ * ended, and, as the init of its pid namespace, so has everything in it.
+ */
+static bool eprog_has_ended(struct pid *pid)
 {
-	return wait_event_interruptible(pid->wait_pidfd, !pid_has_task(pid, PIDTYPE_PID));
+	struct task_struct *task;
+	bool ended;
+
+	rcu_read_lock();
+	task = pid_task(pid, PIDTYPE_PID);
+	ended = !task || (READ_ONCE(task->exit_state) && thread_group_empty(task));
+	rcu_read_unlock();
+	return ended;
+}
+
+/* Sleeps until the process with thread group @pid has ended. */
+void eprog_wait_for_end(struct pid *pid)
+{
+	wait_event(pid->wait_pidfd, eprog_has_ended(pid));
+}
+
+/* As above, but a signal ends the wait early with -ERESTARTSYS. */
+int eprog_wait_for_end_interruptible(struct pid *pid)
+{
+	return wait_event_interruptible(pid->wait_pidfd, eprog_has_ended(pid));
+}
+
+/*
+ * Takes references to the pid and task of process @nr (in the caller's pid
+ * namespace), which must be a child of the process with thread group
+ * @parent, and notes its exec count: see eprog_has_execed().
+ */
+int eprog_adopt_child(struct pid *parent, pid_t nr, struct pid **pid,
+		      struct task_struct **task, u64 *exec_id)
+{
+	struct task_struct *child;
+	int ret = -ESRCH;
+
+	rcu_read_lock();
+	child = pid_task(find_vpid(nr), PIDTYPE_PID);
+	if (child && thread_group_leader(child) &&
+	    task_tgid(rcu_dereference(child->real_parent)) == parent) {
+		*task = get_task_struct(child);
+		*pid = get_task_pid(child, PIDTYPE_PID);
+		*exec_id = READ_ONCE(child->self_exec_id);
+		ret = 0;
+	}
+	rcu_read_unlock();
+	return ret;
+}
+
+/* Whether @task has exec'd a program since its exec count was @exec_id. */
+bool eprog_has_execed(struct task_struct *task, u64 exec_id)
+{
+	return READ_ONCE(task->self_exec_id) != exec_id;
+}
+
+/*
+ * Writes @len bytes at @data to a new executable file @name in directory
+ * @dir, and closes it at once: exec refuses a file still open for writing
+ * (ETXTBSY), and fput() would defer the close.
+ */
+int eprog_write_file(const struct path *dir, const char *name, const void *data, size_t len)
+{
+	struct file *file = file_open_root(dir, name, O_CREAT | O_EXCL | O_WRONLY, 0700);
+	loff_t pos = 0;
+	ssize_t written;
+
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	written = kernel_write(file, data, len, &pos);
+	__fput_sync(file);
+	if (written < 0)
+		return written;
+	return written == len ? 0 : -ENOSPC;
 }
 
 pid_t eprog_pid_nr(struct pid *pid)
 {
 	return pid_nr(pid);
-}
-
-/* The task of @pid with a reference, so its exit code outlives it. */
-struct task_struct *eprog_get_task(struct pid *pid)
-{
-	return get_pid_task(pid, PIDTYPE_PID);
 }
 
 void eprog_put_task(struct task_struct *task)

@@ -11,6 +11,7 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/kthread.h>
+#include <linux/path.h>
 #include <linux/pid.h>
 #include <linux/sched/signal.h>
 #include <linux/usermode_driver.h>
@@ -25,9 +26,13 @@ unsigned long long eprog_now_ms(void);
 
 /* The helper process. */
 void eprog_wait_for_exit(struct pid *pid);
-int eprog_wait_for_exit_interruptible(struct pid *pid);
+void eprog_wait_for_end(struct pid *pid);
+int eprog_wait_for_end_interruptible(struct pid *pid);
+int eprog_adopt_child(struct pid *parent, pid_t nr, struct pid **pid,
+		      struct task_struct **task, u64 *exec_id);
+bool eprog_has_execed(struct task_struct *task, u64 exec_id);
+int eprog_write_file(const struct path *dir, const char *name, const void *data, size_t len);
 pid_t eprog_pid_nr(struct pid *pid);
-struct task_struct *eprog_get_task(struct pid *pid);
 void eprog_put_task(struct task_struct *task);
 int eprog_exit_code(struct task_struct *task);
 struct file *eprog_get_file(struct file *file);

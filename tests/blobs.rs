@@ -101,7 +101,7 @@ fn c_go_and_std_helpers_run_as_blobs_without_dev_null() {
 export PATH=/bin
 mark() { echo \"@@ $*\"; }
 shmem() { echo 1 > /proc/sys/vm/stat_refresh; sed -n 's/^Shmem: *\\([0-9]*\\) kB/\\1/p' /proc/meminfo; }
-procs() { ps -o pid,ppid,comm | grep -E 'eprog_(user|supervise)' | grep -v grep; }
+procs() { ps -o pid,ppid,comm | grep -E 'eprog_(user|launch|supervise)' | grep -v grep; }
 [ -e /dev/null ] && mark devnull present || mark devnull absent
 ",
     );

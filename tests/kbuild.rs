@@ -105,6 +105,47 @@ fn kconfig_selects_the_umd_api_and_refuses_a_static_usermode_helper() {
     );
 }
 
+/// The helper runs as the init of its own pid namespace: Kconfig does not
+/// offer eprog without PID_NS, and the out-of-tree build refuses such a
+/// kernel in one sentence.
+#[test]
+#[ignore = "needs the kernel source: run through 'make check'"]
+fn refuses_a_kernel_without_pid_namespaces() {
+    let karch = std::env::var("EPROG_KARCH").unwrap_or_else(|_| "x86_64".into());
+    let arch = std::env::var("EPROG_ARCH").unwrap_or_else(|_| "x86_64".into());
+    let vars = ["LLVM=1".to_string(), format!("ARCH={karch}")];
+    let vars: Vec<&str> = vars.iter().map(String::as_str).collect();
+    let (tree, config) = configure_with(
+        "no-pid-ns",
+        &arch,
+        &vars,
+        "# CONFIG_PID_NS is not set\nCONFIG_EMBEDDED_PROG=m\n",
+    );
+    assert!(config.contains("\n# CONFIG_PID_NS is not set\n"));
+    assert!(
+        config.contains("\nCONFIG_RUST=y\n"),
+        "no Rust: the test proves nothing"
+    );
+    assert!(
+        !config.contains("\nCONFIG_EMBEDDED_PROG=m\n"),
+        "EMBEDDED_PROG was allowed without PID_NS"
+    );
+    let sync = Command::new("make")
+        .arg("-C")
+        .arg(&tree)
+        .arg("-s")
+        .args(&vars)
+        .arg("syncconfig")
+        .status()
+        .unwrap();
+    assert!(sync.success(), "make syncconfig failed");
+    assert_refused(
+        "against a kernel without PID_NS",
+        build_module("no-pid-ns", &tree, &vars),
+        "is built without CONFIG_PID_NS;",
+    );
+}
+
 /// Linux 6.12 also offers Rust on riscv, loongarch and User Mode Linux,
 /// where eprog has no helper target. riscv and UML configure with Rust
 /// here (loongarch needs clang 16); UML is the sly one, as UML on x86_64
@@ -185,8 +226,8 @@ fn refuses_a_kernel_built_with_gcc_in_one_sentence() {
 }
 
 /// The kernel's `rustavailable` checks neither cargo nor the helper's
-/// musl target: a missing one is one sentence, and only matters when
-/// the default helper is built.
+/// musl target: a missing one is one sentence. Both are needed also to
+/// embed a blob of one's own: they build the launcher.
 #[test]
 #[ignore = "needs the built kernels: run through 'make check'"]
 fn refuses_a_missing_cargo_or_helper_target_in_one_sentence() {
@@ -207,31 +248,32 @@ fn refuses_a_missing_cargo_or_helper_target_in_one_sentence() {
         "{missing_target} is installed: the test proves nothing"
     );
     let target_arg = format!("UMH_TARGET={missing_target}");
-
-    assert_refused(
-        "without cargo",
-        build_module("no-cargo", &kdir, &["CARGO=/nonexistent/cargo"]),
-        "cannot run /nonexistent/cargo",
-    );
-    assert_refused(
-        "without the helper's target",
-        build_module("no-target", &kdir, &[&target_arg]),
-        &format!("Rust target {missing_target} of the default helper is not installed"),
-    );
-
-    // Neither is needed to embed a blob.
     let blob = format!(
         "UMH_BLOB={}",
         kdir.join("drivers/misc/eprog/eprog_user").display()
     );
-    let (dir, log, ok) = build_module(
-        "blob-no-cargo",
-        &kdir,
-        &["CARGO=/nonexistent/cargo", &target_arg, &blob],
-    );
-    assert!(ok, "a blob build needed cargo or the target:\n{log}");
-    assert!(!log.contains("eprog: "), "{log}");
-    assert!(dir.join("eprog.ko").is_file());
+    for (name, blob) in [("default", None), ("blob", Some(blob.as_str()))] {
+        let with = |arg| {
+            [Some(arg), blob]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<&str>>()
+        };
+        assert_refused(
+            &format!("without cargo ({name})"),
+            build_module(
+                &format!("no-cargo-{name}"),
+                &kdir,
+                &with("CARGO=/nonexistent/cargo"),
+            ),
+            "cannot run /nonexistent/cargo, which builds the helper's launcher",
+        );
+        assert_refused(
+            &format!("without the helper's target ({name})"),
+            build_module(&format!("no-target-{name}"), &kdir, &with(&target_arg)),
+            &format!("Rust target {missing_target} of the helper's launcher is not installed"),
+        );
+    }
 }
 
 /// The `(address, section)` of `symbol` in an object file, from `readelf`.

@@ -19,7 +19,8 @@ fn module_life_cycle(name: &str, ko: &Path) {
         "{SYSTEM}
 mark shmem-before $(shmem)
 insmod /eprog.ko interval_ms=200; mark insmod $?
-procs | while read pid ppid comm; do mark proc $comm $ppid; done
+procs | while read pid ppid comm; do mark proc $comm $ppid $pid; done
+mark nspid $(grep NSpid /proc/$(procs | awk '$3 == \"eprog_user\" {{ print $1 }}')/status)
 sleep 1
 rmmod eprog; mark rmmod $?
 mark left $(procs | wc -l)
@@ -34,14 +35,35 @@ reboot -f
     b.assert_clean();
 
     assert_eq!(b.marker("insmod"), "0", "insmod failed");
-    let procs = b.markers("proc");
-    assert!(
-        procs.contains(&"eprog_user 2".to_string()),
-        "no eprog_user child of kthreadd: {procs:?}"
-    );
-    assert!(
-        procs.contains(&"eprog_supervise 2".to_string()),
+    // comm -> (ppid, pid)
+    let procs: std::collections::HashMap<String, (String, String)> = b
+        .markers("proc")
+        .iter()
+        .filter_map(|l| {
+            let v: Vec<_> = l.split(' ').collect();
+            (v.len() == 3).then(|| (v[0].to_string(), (v[1].to_string(), v[2].to_string())))
+        })
+        .collect();
+    let parent = |comm: &str| procs.get(comm).map(|(ppid, _)| ppid.as_str());
+    assert_eq!(
+        parent("eprog_supervise"),
+        Some("2"),
         "no eprog_supervise kernel thread: {procs:?}"
+    );
+    assert_eq!(
+        parent("eprog_launch"),
+        Some("2"),
+        "no eprog_launch child of kthreadd: {procs:?}"
+    );
+    assert_eq!(
+        parent("eprog_user"),
+        procs.get("eprog_launch").map(|(_, pid)| pid.as_str()),
+        "no eprog_user child of eprog_launch: {procs:?}"
+    );
+    let nspid = b.marker("nspid");
+    assert!(
+        nspid.starts_with("NSpid: ") && nspid.ends_with(" 1") && nspid.split(' ').count() == 3,
+        "the helper is not pid 1 of a pid namespace of its own: {nspid:?}"
     );
     assert_eq!(b.marker("rmmod"), "0", "rmmod failed");
     assert_eq!(
@@ -101,7 +123,7 @@ mark shmem-before $(shmem)
 i=0
 while [ $i -lt {CYCLES} ]; do
     insmod /eprog.ko interval_ms=100 || mark fail insmod $i
-    [ \"$(procs | wc -l)\" = 2 ] || mark fail running $i
+    [ \"$(procs | wc -l)\" = 3 ] || mark fail running $i
     sleep 0.3
     rmmod eprog || mark fail rmmod $i
     [ \"$(procs | wc -l)\" = 0 ] || mark fail left $i

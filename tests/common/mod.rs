@@ -163,7 +163,7 @@ export PATH=/bin
 # Markers for the host: '@@ key value'.
 mark() { echo \"@@ $*\"; }
 shmem() { echo 1 > /proc/sys/vm/stat_refresh; sed -n 's/^Shmem: *\\([0-9]*\\) kB/\\1/p' /proc/meminfo; }
-procs() { ps -o pid,ppid,comm | grep -E 'eprog_(user|supervise)' | grep -v grep; }
+procs() { ps -o pid,ppid,comm | grep -E 'eprog_(user|launch|supervise)' | grep -v grep; }
 ";
 
 /// A finished boot: the whole console log.

@@ -14,6 +14,11 @@ mod nr {
     pub const CLOCK_GETTIME: usize = 228;
     pub const EXIT_GROUP: usize = 231;
     pub const DUP3: usize = 292;
+    pub const RT_SIGACTION: usize = 13;
+    pub const CLONE: usize = 56;
+    pub const EXECVE: usize = 59;
+    pub const WAIT4: usize = 61;
+    pub const UNSHARE: usize = 272;
 }
 
 #[cfg(target_arch = "aarch64")]
@@ -26,6 +31,11 @@ mod nr {
     pub const CLOCK_GETTIME: usize = 113;
     pub const EXIT_GROUP: usize = 94;
     pub const DUP3: usize = 24;
+    pub const RT_SIGACTION: usize = 134;
+    pub const CLONE: usize = 220;
+    pub const EXECVE: usize = 221;
+    pub const WAIT4: usize = 260;
+    pub const UNSHARE: usize = 97;
 }
 
 /// Issues system call `n` with three arguments and returns the raw result
@@ -50,6 +60,29 @@ unsafe fn syscall3(n: usize, a: usize, b: usize, c: usize) -> isize {
     unsafe {
         asm!("svc #0", in("x8") n, inlateout("x0") a as isize => ret, in("x1") b, in("x2") c,
              options(nostack));
+    }
+    ret
+}
+
+/// As [`syscall3`], with a fourth argument.
+///
+/// # Safety
+///
+/// As for [`syscall3`].
+#[inline(always)]
+unsafe fn syscall4(n: usize, a: usize, b: usize, c: usize, d: usize) -> isize {
+    let ret: isize;
+    // SAFETY: As in `syscall3`; the fourth argument goes in r10.
+    #[cfg(target_arch = "x86_64")]
+    unsafe {
+        asm!("syscall", inlateout("rax") n as isize => ret, in("rdi") a, in("rsi") b,
+             in("rdx") c, in("r10") d, lateout("rcx") _, lateout("r11") _, options(nostack));
+    }
+    // SAFETY: As in `syscall3`; the fourth argument goes in x3.
+    #[cfg(target_arch = "aarch64")]
+    unsafe {
+        asm!("svc #0", in("x8") n, inlateout("x0") a as isize => ret, in("x1") b, in("x2") c,
+             in("x3") d, options(nostack));
     }
     ret
 }
@@ -83,6 +116,83 @@ pub fn is_open(fd: i32) -> bool {
 pub fn dup2(old: i32, new: i32) -> isize {
     // SAFETY: dup3 takes plain integers and touches no memory.
     unsafe { syscall3(nr::DUP3, old as usize, new as usize, 0) }
+}
+
+/// `unshare(2)` flag: children go into a new pid namespace.
+pub const CLONE_NEWPID: usize = 0x2000_0000;
+
+/// Moves the children made from now on into new namespaces (`CLONE_NEW*`
+/// flags); returns 0 or `-errno`.
+pub fn unshare(flags: usize) -> isize {
+    // SAFETY: unshare takes plain flags and touches no memory.
+    unsafe { syscall3(nr::UNSHARE, flags, 0, 0) }
+}
+
+/// Forks: returns the child's pid in the parent, 0 in the child, or
+/// `-errno`. The child is a copy of this single-threaded process.
+pub fn fork() -> isize {
+    const SIGCHLD: usize = 17;
+    // SAFETY: With only an exit signal among the flags, clone copies the
+    // process like fork(2) and reads none of its pointer arguments.
+    unsafe { syscall3(nr::CLONE, SIGCHLD, 0, 0) }
+}
+
+/// Sets what `SIGCHLD` does: `true` ignores it, so that children are
+/// released the moment they end and never linger as zombies; `false`
+/// restores the default. Returns 0 or `-errno`.
+pub fn ignore_children(ignore: bool) -> isize {
+    const SIGCHLD: usize = 17;
+    /// The kernel's `struct sigaction` (x86_64 and arm64 alike).
+    #[repr(C)]
+    struct SigAction {
+        handler: usize,
+        flags: u64,
+        restorer: usize,
+        mask: u64,
+    }
+    let action = SigAction {
+        handler: usize::from(ignore), // SIG_IGN is 1, SIG_DFL 0.
+        flags: 0,
+        restorer: 0,
+        mask: 0,
+    };
+    // SAFETY: `action` is a valid sigaction for the duration of the call
+    // (no handler, so no restorer is needed); the old action is not asked
+    // for; the last argument is the size of the kernel's signal set.
+    unsafe {
+        syscall4(
+            nr::RT_SIGACTION,
+            SIGCHLD,
+            &action as *const SigAction as usize,
+            0,
+            8,
+        )
+    }
+}
+
+/// Waits until a child ends; returns its pid, or `-errno` (`-ECHILD` once
+/// there is none left).
+pub fn wait_child() -> isize {
+    // SAFETY: A null status pointer and null rusage are allowed.
+    unsafe { syscall4(nr::WAIT4, usize::MAX, 0, 0, 0) }
+}
+
+/// Replaces the process with the program at `path` (relative to the
+/// current directory), with `argv[0]` = `path`, no other arguments and an
+/// empty environment. Returns `-errno` only if that fails.
+pub fn exec(path: &core::ffi::CStr) -> isize {
+    let argv = [path.as_ptr(), core::ptr::null()];
+    let envp = [core::ptr::null::<core::ffi::c_char>()];
+    // SAFETY: `path` is NUL-terminated, `argv` and `envp` are
+    // null-terminated arrays of such strings, all valid during the call.
+    unsafe {
+        syscall3(
+            nr::EXECVE,
+            path.as_ptr() as usize,
+            argv.as_ptr() as usize,
+            envp.as_ptr() as usize,
+        )
+    }
 }
 
 /// A `struct timespec` as the kernel expects it on 64-bit architectures.

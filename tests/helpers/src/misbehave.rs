@@ -17,6 +17,27 @@ fn block() -> ! {
     }
 }
 
+/// Forks a child that keeps stdout and blocks, and a grandchild, orphaned
+/// at once, that closes stdin and stdout and blocks. Reaps the orphan's
+/// parent, so that three live processes remain and no zombie.
+fn fork_both() {
+    if umh::fork() == 0 {
+        block();
+    }
+    if umh::fork() == 0 {
+        if umh::fork() == 0 {
+            umh::close(0);
+            umh::close(1);
+            umh::close(2);
+            loop {
+                umh::sleep_ms(1000);
+            }
+        }
+        umh::exit(0);
+    }
+    umh::wait_child();
+}
+
 fn mode(line: &[u8]) -> &[u8] {
     line.split(|&b| b == b' ')
         .find_map(|pair| pair.strip_prefix(b"mode="))
@@ -43,6 +64,21 @@ fn main() -> i32 {
             0
         }
         b"exit3" => 3,
+        // Starts the two kinds of process that would outlive it: a child
+        // that keeps stdout open, and a double-forked orphan that closes
+        // every descriptor; then fails after 500 ms.
+        b"fork-then-fail" => {
+            fork_both();
+            umh::print(b"forked\n");
+            umh::sleep_ms(500);
+            3
+        }
+        // As above, but stays: for an unload while all three run.
+        b"fork-then-stay" => {
+            fork_both();
+            umh::print(b"forked\n");
+            block()
+        }
         // Runs for 300 ms, then fails: restarts in a row and their reset.
         b"run-then-fail" => {
             umh::print(b"running\n");

@@ -91,6 +91,17 @@ const MATRIX: &[Case] = &[
         ],
     },
     Case {
+        args: "helper_args=mode=fork-then-fail restart_limit=1",
+        secs: "3",
+        loads: true,
+        supervised: false,
+        expect: &[
+            "eprog: From userspace: forked",
+            "eprog: helper exited with status 3",
+            "eprog: helper restarted 1 times in a row; giving up",
+        ],
+    },
+    Case {
         args: "helper_args=mode=close-stdout",
         secs: "0.3",
         loads: true,

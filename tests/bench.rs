@@ -208,8 +208,10 @@ mark clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_cloc
         script.push_str(&format!(
             "dmesg -c > /dev/null; s0=$(shmem)
 insmod /{name}.ko interval_ms=1000
-s1=$(shmem); pid=$(procs | awk '$3 == \"eprog_user\" {{ print $1 }}')
-rss=$(awk '/^VmRSS:/ {{ print $2 }}' /proc/$pid/status)
+s1=$(shmem)
+rss=0; for pid in $(procs | awk '$3 == \"eprog_user\" || $3 == \"eprog_launch\" {{ print $1 }}'); do
+    rss=$((rss + $(awk '/^VmRSS:/ {{ print $2 }}' /proc/$pid/status)))
+done
 t0=$(now); rmmod eprog; t1=$(now)
 mark footprint {name} $((s1 - s0)) $rss $(ts 'loading the embedded helper' head) $(ts 'From userspace:' head) $((t1 - t0))
 "
@@ -400,7 +402,7 @@ impl Results {
              clock source ",
         );
         let _ = write!(md, "`{}`.\n\n", self.clocksource);
-        md.push_str("| helper | blob bytes | eprog.ko bytes | Shmem delta KiB | helper VmRSS KiB | resident KiB | start ms | stop ms |\n");
+        md.push_str("| helper | blob bytes | eprog.ko bytes | Shmem delta KiB | helper + launcher VmRSS KiB | resident KiB | start ms | stop ms |\n");
         md.push_str("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
         for f in &self.footprints {
             let h = self.helpers.iter().find(|h| h.name == f.name).unwrap();
@@ -435,7 +437,7 @@ impl Results {
              The helper stamps each line with CLOCK_MONOTONIC; {} lines it writes straight to \
              `/dev/kmsg` give that clock's offset from the log's (`printk.devkmsg=on`: \
              /dev/kmsg's own rate limit is off).\n\n\
-             - *resident* is what the helper costs while it runs: its tmpfs copy (Shmem) plus its resident set.\n\
+             - *resident* is what the helper costs while it runs: its tmpfs copy and the launcher's (Shmem) plus the resident sets of the helper and the launcher.\n\
              - *start*: kernel timestamps from the module's init to the first relayed line.\n\
              - *stop*: `rmmod` until everything is freed, timed from user space.\n\
              - Throughput and latency are the relay's, measured with the test helper \

@@ -114,6 +114,67 @@ fn helper_uses_the_default_interval_without_configuration() {
     );
 }
 
+/// The launcher's protocol, on the host: it reports the pid of its child
+/// before the helper can write, the child waits for the go byte, and the
+/// helper then runs as pid 1 of a new pid namespace with stdin and stdout
+/// only; the launcher keeps no end of the pipes, so the helper's end is an
+/// end of file.
+#[test]
+#[cfg_attr(
+    not(eprog_root),
+    ignore = "needs root for a pid namespace: run as root, or through 'make check'"
+)]
+fn launcher_runs_the_helper_as_pid_1_of_a_new_namespace_after_the_go() {
+    use std::io::Read;
+    use std::os::unix::fs::PermissionsExt;
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("launcher");
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    let helper = dir.join("eprog_user");
+    fs::write(
+        &helper,
+        "#!/bin/sh\nread line\necho \"pid $$ got $line fd2 $([ -e /proc/self/fd/2 ] && echo open || echo closed)\"\n",
+    )
+    .unwrap();
+    fs::set_permissions(&helper, fs::Permissions::from_mode(0o755)).unwrap();
+    let launcher = PathBuf::from(HELPER).with_file_name("eprog_launch");
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg("exec 2>&- \"$0\"")
+        .arg(&launcher)
+        .current_dir(&dir)
+        .env_clear()
+        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut report = [0u8; 4];
+    stdout.read_exact(&mut report).unwrap();
+    let pid = i32::from_ne_bytes(report);
+    assert!(pid > 0, "the launcher reported {pid}");
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    assert!(
+        status.contains(&format!("\nPPid:\t{}\n", child.id())),
+        "not the launcher's child:\n{status}"
+    );
+    // Not yet the helper: the child waits for the go byte.
+    std::thread::sleep(Duration::from_millis(200));
+    let comm = fs::read_to_string(format!("/proc/{pid}/comm")).unwrap();
+    assert_eq!(
+        comm.trim(),
+        "eprog_launch",
+        "the child exec'd before the go"
+    );
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"\0interval_ms=1\n").unwrap();
+    let mut out = String::new();
+    stdout.read_to_string(&mut out).unwrap();
+    assert_eq!(out, "pid 1 got interval_ms=1 fd2 closed\n");
+    assert!(child.wait().unwrap().success());
+}
+
 fn nix_is_root() -> bool {
     Command::new("id")
         .arg("-u")

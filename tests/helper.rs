@@ -6,7 +6,7 @@
 
 use std::fs;
 use std::io::{BufRead, BufReader, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -52,16 +52,11 @@ fn helper_greets_at_the_configured_interval_with_nothing_around_it() {
     );
     let root = empty_root("helper-root");
     // As the kernel starts it: fd 2 closed and no environment at all.
-    let mut child = Command::new("sh")
-        .arg("-c")
-        .arg("exec 2>&- env -i \"$(command -v chroot)\" \"$0\" /eprog_user")
-        .arg(&root)
-        .env_clear()
-        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_as_the_kernel_does(
+        "exec 2>&- env -i \"$(command -v chroot)\" \"$0\" /eprog_user",
+        &root,
+        &root,
+    );
     child
         .stdin
         .as_mut()
@@ -138,17 +133,7 @@ fn launcher_runs_the_helper_as_pid_1_of_a_new_namespace_after_the_go() {
     .unwrap();
     fs::set_permissions(&helper, fs::Permissions::from_mode(0o755)).unwrap();
     let launcher = PathBuf::from(HELPER).with_file_name("eprog_launch");
-    let mut child = Command::new("sh")
-        .arg("-c")
-        .arg("exec 2>&- \"$0\"")
-        .arg(&launcher)
-        .current_dir(&dir)
-        .env_clear()
-        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_as_the_kernel_does("exec 2>&- \"$0\"", &launcher, &dir);
     let mut stdout = child.stdout.take().unwrap();
     let mut report = [0u8; 4];
     stdout.read_exact(&mut report).unwrap();
@@ -173,6 +158,22 @@ fn launcher_runs_the_helper_as_pid_1_of_a_new_namespace_after_the_go() {
     stdout.read_to_string(&mut out).unwrap();
     assert_eq!(out, "pid 1 got interval_ms=1 fd2 closed\n");
     assert!(child.wait().unwrap().success());
+}
+
+/// Runs `script` with `sh -c`, `$0` = `arg`, in `dir`, with stdin and
+/// stdout piped and a bare environment (the script closes fd 2).
+fn spawn_as_the_kernel_does(script: &str, arg: &Path, dir: &Path) -> std::process::Child {
+    Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .arg(arg)
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap()
 }
 
 fn nix_is_root() -> bool {

@@ -276,6 +276,55 @@ fn refuses_a_missing_cargo_or_helper_target_in_one_sentence() {
     }
 }
 
+/// bindgen loads the newest libclang on the machine, and a newer one than
+/// the kernel's clang rejects flags the kernel picked for that clang. Kbuild
+/// pins the libclang of the kernel's clang; `tests/setup.sh` installs a
+/// newer one beside it, so the pin is exercised on every machine.
+#[test]
+#[ignore = "needs the built kernels: run through 'make check'"]
+fn bindgen_uses_the_libclang_of_the_kernels_clang() {
+    let kdir = setting("EPROG_KDIR_M");
+    let newest = fs::read_dir("/usr/lib")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter_map(|name| Some((name.strip_prefix("llvm-")?.parse::<u32>().ok()?, name)))
+        .filter(|(_, name)| {
+            fs::read_dir(Path::new("/usr/lib").join(name).join("lib")).is_ok_and(|mut d| {
+                d.any(|f| f.is_ok_and(|f| f.file_name().to_string_lossy().starts_with("libclang")))
+            })
+        })
+        .max()
+        .map(|(_, name)| Path::new("/usr/lib").join(name).join("lib"))
+        .expect("no libclang in /usr/lib/llvm-*");
+    let resource = Command::new("clang")
+        .arg("-print-resource-dir")
+        .output()
+        .unwrap();
+    let ours = PathBuf::from(String::from_utf8(resource.stdout).unwrap().trim())
+        .join("../..")
+        .canonicalize()
+        .unwrap();
+    assert_ne!(
+        newest, ours,
+        "no libclang newer than the kernel's clang here: the test proves nothing \
+         (tests/setup.sh installs libclang1-19)"
+    );
+    // The newest libclang, which bindgen would load by itself, fails...
+    let (_, log, ok) = build_module(
+        "libclang-newest",
+        &kdir,
+        &[&format!("LIBCLANG_PATH={}", newest.display())],
+    );
+    assert!(
+        !ok && log.contains("unknown argument"),
+        "the newest libclang ({}) built eprog: the test proves nothing:\n{log}",
+        newest.display()
+    );
+    // ...and with no LIBCLANG_PATH at all, Kbuild picks the kernel's.
+    let (_, log, ok) = build_module("libclang-pinned", &kdir, &["LIBCLANG_PATH="]);
+    assert!(ok, "eprog did not pin the kernel's libclang:\n{log}");
+}
+
 /// The `(address, section)` of `symbol` in an object file, from `readelf`.
 fn symbol(object: &Path, symbol: &str) -> (u64, String) {
     let out = Command::new("readelf")

@@ -11,6 +11,14 @@ LINUX_PACKAGE=linux-source-6.12
 export RUSTUP_TOOLCHAIN=$RUST_VERSION
 export PATH="$HOME/.cargo/bin:$PATH"
 
+# bindgen (the kernel's and eprog's) loads the newest libclang it finds; a
+# newer one than the kernel's clang rejects flags the kernel picks for it.
+# Pin it to the libclang of the clang that builds the kernels.
+libclang_of() { realpath "$("$1" -print-resource-dir)/../.." 2>/dev/null; }
+if [ -z "${LIBCLANG_PATH:-}" ] && command -v clang >/dev/null; then
+	LIBCLANG_PATH=$(libclang_of clang) && export LIBCLANG_PATH
+fi
+
 EPROG_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 # Kernel trees, builds and downloads live outside the repository.

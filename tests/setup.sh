@@ -9,8 +9,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
 archs=("${@:-x86_64}")
-packages=(clang lld llvm libclang-dev make flex bison bc cpio kmod libelf-dev libssl-dev
-	  xz-utils qemu-system-x86 busybox-static binutils perl gcc libc6-dev golang-go)
+# libclang1-19 beside clang 14: the tests prove that bindgen still uses the
+# libclang of the kernel's clang on a machine that has a newer one.
+packages=(clang lld llvm libclang-dev libclang1-19 make flex bison bc cpio kmod libelf-dev
+	  libssl-dev xz-utils qemu-system-x86 busybox-static binutils perl gcc libc6-dev golang-go)
 targets=()
 for arch in "${archs[@]}"; do
 	arch_table "$arch"

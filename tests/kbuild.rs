@@ -84,6 +84,20 @@ fn configure_with(name: &str, arch: &str, vars: &[&str], extra: &str) -> (PathBu
     (dir, config)
 }
 
+/// Writes a configured tree's `auto.conf`, which an out-of-tree build reads.
+fn syncconfig(tree: &Path, vars: &[&str]) {
+    let ok = Command::new("make")
+        .arg("-C")
+        .arg(tree)
+        .arg("-s")
+        .args(vars)
+        .arg("syncconfig")
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "make {vars:?} syncconfig failed");
+}
+
 #[test]
 #[ignore = "needs the kernel source: run through 'make check'"]
 fn kconfig_selects_the_umd_api_and_refuses_a_static_usermode_helper() {
@@ -130,15 +144,7 @@ fn refuses_a_kernel_without_pid_namespaces() {
         !config.contains("\nCONFIG_EMBEDDED_PROG=m\n"),
         "EMBEDDED_PROG was allowed without PID_NS"
     );
-    let sync = Command::new("make")
-        .arg("-C")
-        .arg(&tree)
-        .arg("-s")
-        .args(&vars)
-        .arg("syncconfig")
-        .status()
-        .unwrap();
-    assert!(sync.success(), "make syncconfig failed");
+    syncconfig(&tree, &vars);
     assert_refused(
         "against a kernel without PID_NS",
         build_module("no-pid-ns", &tree, &vars),
@@ -209,13 +215,7 @@ fn refuses_a_kernel_built_with_gcc_in_one_sentence() {
             "the GCC tree lacks {option}: the test proves nothing"
         );
     }
-    let sync = Command::new("make")
-        .arg("-C")
-        .arg(&tree)
-        .args(["-s", "ARCH=x86_64", "LLVM=", "syncconfig"])
-        .status()
-        .unwrap();
-    assert!(sync.success(), "make syncconfig failed");
+    syncconfig(&tree, &["ARCH=x86_64", "LLVM="]);
     for (name, compiler) in [("gcc-llvm", "LLVM=1"), ("gcc-gcc", "LLVM=")] {
         assert_refused(
             &format!("against a GCC-built kernel with {compiler}"),

@@ -46,7 +46,7 @@ install-into-tree:
 	@grep -q '^source "drivers/misc/eprog/Kconfig"' $(KSRC)/drivers/misc/Kconfig || \
 		{ echo "eprog: could not hook drivers/misc/Kconfig" >&2; exit 1; }
 	@grep -q 'CONFIG_EMBEDDED_PROG' $(KSRC)/drivers/misc/Makefile || \
-		printf 'obj-$$(CONFIG_EMBEDDED_PROG)\t+= eprog/\n' >> $(KSRC)/drivers/misc/Makefile
+		printf 'obj-$$(subst m,y,$$(CONFIG_EMBEDDED_PROG))\t+= eprog/\n' >> $(KSRC)/drivers/misc/Makefile
 	@echo "eprog: installed into $(KSRC)/drivers/misc/eprog (enable CONFIG_EMBEDDED_PROG)"
 
 # The in-tree route as a git format-patch style patch against KSRC: the

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The C functions eprog calls beyond the `kernel` crate: the User Mode Driver
-//! API and `umd_glue.c`, declared by bindgen from the target kernel's headers
+//! API (the kernel's or eprog's own) and `umd_glue.c`, declared by bindgen from the target kernel's headers
 //! at build time (see `Kbuild`).
 #![allow(
     clippy::all,
@@ -24,3 +24,13 @@ pub(crate) type bool_ = bool;
 pub(crate) type u64_ = u64;
 
 include!(env!("EPROG_UMD_BINDINGS"));
+
+// Where the kernel has no User Mode Driver API (Linux 6.17 and later), eprog's
+// own core (`umd_core.c`, built into the kernel) offers the same operations
+// under its own names; Kbuild sets `eprog_umd_core` then.
+#[cfg(eprog_umd_core)]
+pub(crate) use self::{
+    eprog_umd as umd_info, eprog_umd_cleanup as umd_cleanup_helper,
+    eprog_umd_fork as fork_usermode_driver, eprog_umd_load_blob as umd_load_blob,
+    eprog_umd_unload_blob as umd_unload_blob,
+};

@@ -16,6 +16,7 @@ use kernel::prelude::*;
 mod bindings;
 mod blob;
 mod file;
+mod kernel_api;
 mod params;
 mod process;
 // Also the host crate's public API (for its tests), hence `pub` items.
@@ -26,13 +27,23 @@ mod umd;
 
 use supervisor::Supervisor;
 
-module! {
-    type: Eprog,
-    name: "eprog",
-    author: "eprog developers",
-    description: "Runs an embedded user-space helper and relays its output to the kernel log",
-    license: "GPL",
+/// `module!` for this module, with the author key of the target kernel's
+/// `module!` (see `kernel_api.rs`).
+macro_rules! eprog_module {
+    ($($author:tt)*) => {
+        module! {
+            type: Eprog,
+            name: "eprog",
+            $($author)*
+            description: "Runs an embedded user-space helper and relays its output to the kernel log",
+            license: "GPL",
+        }
+    };
 }
+#[cfg(eprog_module_authors)]
+eprog_module!(authors: ["eprog developers"],);
+#[cfg(not(eprog_module_authors))]
+eprog_module!(author: "eprog developers",);
 
 /// The executable's name in its tmpfs, which is also the process name.
 /// The launcher runs it by this name.

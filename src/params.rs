@@ -6,6 +6,7 @@ use kernel::prelude::*;
 use kernel::str::CStr;
 
 use crate::bindings;
+use crate::kernel_api;
 
 /// When the supervisor starts the helper again after it ended.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -45,7 +46,7 @@ impl Params {
                 CStr::from_char_ptr(raw.helper_args),
             )
         };
-        let restart = match restart.as_bytes() {
+        let restart = match kernel_api::c_str_bytes(restart) {
             b"never" => Restart::Never,
             b"on-failure" => Restart::OnFailure,
             b"always" => Restart::Always,

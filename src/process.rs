@@ -9,6 +9,7 @@ use kernel::error::to_result;
 use kernel::prelude::*;
 
 use crate::bindings;
+use crate::kernel_api::Display;
 
 /// How a helper process ended.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -34,7 +35,7 @@ impl ExitStatus {
     }
 }
 
-impl fmt::Display for ExitStatus {
+impl Display for ExitStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             Self::Code(code) => write!(f, "exited with status {code}"),

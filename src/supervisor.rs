@@ -19,6 +19,7 @@ use kernel::time::msecs_to_jiffies;
 
 use crate::bindings;
 use crate::file::FileRef;
+use crate::kernel_api;
 use crate::params::{Params, Restart};
 use crate::process::{ExitStatus, Outcome};
 use crate::relay::{LineAssembler, RateLimit, Record};
@@ -50,8 +51,8 @@ struct Worker {
     helper: Umd,
     lines: LineAssembler,
     limit: RateLimit,
-    /// Boxed: too big for a kernel stack on the way in.
-    buf: KBox<[u8; 4096]>,
+    /// On the heap: too big for a kernel stack.
+    buf: KVec<u8>,
 }
 
 /// The state the supervisor shares with its owner.
@@ -104,7 +105,7 @@ impl Supervisor {
             helper,
             lines: LineAssembler::new(),
             limit,
-            buf: KBox::init(kernel::init::zeroed(), GFP_KERNEL)?,
+            buf: read_buffer()?,
         };
         let shared = KBox::pin_init(
             pin_init!(Shared {
@@ -123,7 +124,7 @@ impl Supervisor {
         to_result(unsafe {
             bindings::eprog_kthread_start(
                 Some(supervisor_main),
-                &*shared as *const Shared as *mut c_void,
+                core::ptr::from_ref::<Shared>(&shared).cast_mut().cast::<c_void>(),
                 kernel::c_str!("eprog_supervise").as_char_ptr(),
                 &mut task,
             )
@@ -402,15 +403,22 @@ fn report_suppressed(count: u64) {
 /// and no environment. A helper that has already gone costs an `EPIPE`,
 /// which the relay then notices as its end.
 fn configure(stdin: &FileRef, params: &Params) {
-    let line = CString::try_from_fmt(kernel::fmt!(
+    let line = CString::try_from_fmt(kernel_api::fmt!(
         "interval_ms={} {}\n",
         params.interval_ms,
         params.helper_args
     ));
     match line {
         Ok(line) => {
-            let _ = stdin.write(line.as_bytes());
+            let _ = stdin.write(kernel_api::c_str_bytes(&line));
         }
         Err(e) => pr_err!("cannot build the helper's configuration: {:?}\n", e),
     }
+}
+
+/// The buffer the relay reads the helper's output into: one page.
+fn read_buffer() -> Result<KVec<u8>> {
+    let mut buf = KVec::new();
+    buf.extend_with(4096, 0, GFP_KERNEL)?;
+    Ok(buf)
 }

@@ -12,6 +12,7 @@
 #include <linux/timekeeping.h>
 #include <linux/wait.h>
 
+#include "tmpfs_file.h"
 #include "umd_glue.h"
 
 static unsigned int interval_ms = 5000;
@@ -165,24 +166,10 @@ bool eprog_has_execed(struct task_struct *task, u64 exec_id)
 	return READ_ONCE(task->self_exec_id) != exec_id;
 }
 
-/*
- * Writes @len bytes at @data to a new executable file @name in directory
- * @dir, and closes it at once: exec refuses a file still open for writing
- * (ETXTBSY), and fput() would defer the close.
- */
+/* Writes a new executable @name into the tmpfs @dir (see tmpfs_file.h). */
 int eprog_write_file(const struct path *dir, const char *name, const void *data, size_t len)
 {
-	struct file *file = file_open_root(dir, name, O_CREAT | O_EXCL | O_WRONLY, 0700);
-	loff_t pos = 0;
-	ssize_t written;
-
-	if (IS_ERR(file))
-		return PTR_ERR(file);
-	written = kernel_write(file, data, len, &pos);
-	__fput_sync(file);
-	if (written < 0)
-		return written;
-	return written == len ? 0 : -ENOSPC;
+	return eprog_tmpfs_write(dir, name, data, len);
 }
 
 pid_t eprog_pid_nr(struct pid *pid)
@@ -283,7 +270,12 @@ long eprog_file_count(struct file *file)
  */
 int eprog_spare_file(struct file **file)
 {
+#ifdef EMPTY_VMA_FLAGS
+	/* Linux 7.0 turned the flags into a vma_flags_t. */
+	struct file *f = shmem_file_setup("eprog-spare", 0, EMPTY_VMA_FLAGS);
+#else
 	struct file *f = shmem_file_setup("eprog-spare", 0, 0);
+#endif
 
 	if (IS_ERR(f))
 		return PTR_ERR(f);

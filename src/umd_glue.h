@@ -2,8 +2,10 @@
 /*
  * The C interface of eprog's Rust code: bindgen reads this header, with the
  * target kernel's own flags, to generate the Rust declarations. It covers
- * the User Mode Driver API and the wrappers in umd_glue.c for what bindgen
- * cannot call (macros, inline functions, module parameters).
+ * the User Mode Driver API (the kernel's, or eprog's own core where the
+ * kernel has none: Kbuild then defines EPROG_UMD_CORE) and the wrappers in
+ * umd_glue.c for what bindgen cannot call (macros, inline functions,
+ * module parameters).
  */
 #ifndef EPROG_UMD_GLUE_H
 #define EPROG_UMD_GLUE_H
@@ -14,7 +16,11 @@
 #include <linux/path.h>
 #include <linux/pid.h>
 #include <linux/sched/signal.h>
+#ifdef EPROG_UMD_CORE
+#include "umd_core.h"		/* Linux 6.17 and later: eprog's own */
+#else
 #include <linux/usermode_driver.h>
+#endif
 
 /* Kernel threads. */
 int eprog_kthread_start(int (*threadfn)(void *data), void *data,

@@ -29,13 +29,13 @@ src=$(linux_tree)
 
 fragments=("$here/qemu-$arch.config")
 [ "$variant" = debug ] && fragments+=("$here/debug.config")
-toolchain="$(rustc --version) $(bindgen --version) $(clang --version | head -n 1)"
+toolchain="$(rustc --version) $(bindgen --version) $(clang$LLVM --version | head -n 1)"
 key=$( (cat "${fragments[@]}"; echo "$toolchain") | sha256sum | cut -c1-12)
 ver=$(basename "$src")
 name="$ver-$arch-$variant"
 build="$EPROG_CACHE/build/$name-$key-$mode"
 other="$EPROG_CACHE/build/$name-$key-$( [ "$mode" = m ] && echo y || echo m)"
-kmake() { make -C "$src" O="$build" ARCH="$KARCH" LLVM=1 "$@"; }
+kmake() { make -C "$src" O="$build" ARCH="$KARCH" LLVM="$LLVM" "$@"; }
 
 say "$variant kernel $ver for $arch, CONFIG_EMBEDDED_PROG=$mode ($toolchain)"
 # Builds for an older config or toolchain are dead weight.
@@ -61,7 +61,7 @@ if [ ! -f "$build/.config" ]; then
 		grep -qx "$opt" "$build/.config" || echo "$opt"; done)
 	if [ -n "$missing" ]; then
 		rm -f "$build/.config"
-		die "the kernel config lacks: $(echo $missing) (is Rust available? see 'make -C $src LLVM=1 rustavailable')"
+		die "the kernel config lacks: $(echo $missing) (is Rust available? see 'make -C $src LLVM=$LLVM rustavailable')"
 	fi
 fi
 

@@ -3,21 +3,33 @@
 # Sourced, never run.
 
 # What the kernel build depends on, pinned so a newer machine default cannot
-# silently break the 6.12 build.
+# silently break a kernel build.
 RUST_VERSION=1.95.0
 BINDGEN_VERSION=0.73.2
-LINUX_PACKAGE=linux-source-6.12
 
 export RUSTUP_TOOLCHAIN=$RUST_VERSION
 export PATH="$HOME/.cargo/bin:$PATH"
 
-# bindgen (the kernel's and eprog's) loads the newest libclang it finds; a
-# newer one than the kernel's clang rejects flags the kernel picks for it.
-# Pin it to the libclang of the clang that builds the kernels.
-libclang_of() { realpath "$("$1" -print-resource-dir)/../.." 2>/dev/null; }
-if [ -z "${LIBCLANG_PATH:-}" ] && command -v clang >/dev/null; then
-	LIBCLANG_PATH=$(libclang_of clang) && export LIBCLANG_PATH
-fi
+# The kernel generations eprog is tested on (EPROG_KERNEL picks one): the
+# Debian source package, the apt suite it comes from (empty: the machine's
+# own sources), and the LLVM that builds it (7.3 needs clang >= 17; 6.12
+# keeps Debian 12's default clang 14).
+KERNELS="6.12 7.3"
+kernel_table() {
+	case "$1" in
+	6.12) LINUX_PACKAGE=linux-source-6.12 LINUX_SUITE= LLVM_VERSION=14 ;;
+	7.3) LINUX_PACKAGE=linux-source-7.3 LINUX_SUITE=trixie-backports LLVM_VERSION=19 ;;
+	*) echo "eprog: unsupported kernel '$1' (supported: $KERNELS)" >&2; return 1 ;;
+	esac
+	# Kbuild's LLVM=-<N> picks clang-<N>, ld.lld-<N>, ...
+	export LLVM=-$LLVM_VERSION
+	# bindgen (the kernel's and eprog's) loads the newest libclang it finds;
+	# a newer one than the kernel's clang rejects flags the kernel picks for
+	# it. Pin it to the libclang of the clang that builds the kernel.
+	export LIBCLANG_PATH=/usr/lib/llvm-$LLVM_VERSION/lib
+}
+kernel_table "${EPROG_KERNEL:=6.12}" || exit 1
+export EPROG_KERNEL
 
 EPROG_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
@@ -46,6 +58,19 @@ arch_table() {
 say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'eprog: %s\n' "$*" >&2; exit 1; }
 
+# apt-get for LINUX_SUITE: the machine's own configuration when it is empty,
+# else a private one in the cache (sources list, lists, archives), so the
+# machine's apt sources stay untouched.
+apt_get() {
+	local dir="$EPROG_CACHE/apt/$LINUX_SUITE"
+	[ -z "$LINUX_SUITE" ] && { apt-get "$@"; return; }
+	mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial"
+	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $LINUX_SUITE main" >"$dir/sources.list"
+	apt-get -o Dir::Etc::SourceList="$dir/sources.list" -o Dir::Etc::SourceParts=/dev/null \
+		-o Dir::State::Lists="$dir/lists" -o Dir::Cache="$dir/cache" \
+		-o Dir::State::status=/dev/null -o APT::Architecture=amd64 "$@"
+}
+
 # Debian's linux-source, extracted once into the cache and never modified.
 linux_pristine() {
 	local deb ver dir
@@ -54,8 +79,8 @@ linux_pristine() {
 	if [ -z "$deb" ]; then
 		say "downloading $LINUX_PACKAGE (Debian package, apt configuration unchanged)"
 		# A new machine may have no package lists yet: fetch them once.
-		(cd "$EPROG_CACHE/src" && { apt-get download "$LINUX_PACKAGE" >&2 2>/dev/null ||
-			{ apt-get update -qq >&2 && apt-get download "$LINUX_PACKAGE" >&2; }; }) ||
+		(cd "$EPROG_CACHE/src" && { apt_get download "$LINUX_PACKAGE" >&2 2>/dev/null ||
+			{ apt_get update -qq >&2 && apt_get download "$LINUX_PACKAGE" >&2; }; }) ||
 			die "apt-get download $LINUX_PACKAGE failed"
 		deb=$(ls "$EPROG_CACHE"/src/"$LINUX_PACKAGE"_*.deb | tail -n 1)
 	fi

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Writing an executable into a private tmpfs: shared by the module's glue
+ * (umd_glue.c) and eprog's UMD core (umd_core.c).
+ */
+#ifndef EPROG_TMPFS_FILE_H
+#define EPROG_TMPFS_FILE_H
+
+#include <linux/fs.h>
+#include <linux/path.h>
+
+/*
+ * Writes @len bytes at @data to a new executable file @name in directory
+ * @dir, and closes it at once: exec refuses a file still open for writing
+ * (ETXTBSY), and fput() would defer the close.
+ */
+static inline int eprog_tmpfs_write(const struct path *dir, const char *name,
+				    const void *data, size_t len)
+{
+	struct file *file = file_open_root(dir, name, O_CREAT | O_EXCL | O_WRONLY, 0700);
+	loff_t pos = 0;
+	ssize_t written;
+
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	written = kernel_write(file, data, len, &pos);
+	__fput_sync(file);
+	if (written < 0)
+		return written;
+	return written == len ? 0 : -ENOSPC;
+}
+
+#endif /* EPROG_TMPFS_FILE_H */

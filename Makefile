@@ -5,13 +5,15 @@
 #   make KDIR=<kernel build tree>          build eprog.ko out of tree
 #   make install-into-tree KSRC=<source>   add the driver as drivers/misc/eprog
 #   make patch KSRC=<pristine source>      the same as a patch for BSP trees
-#   make demo                              build a QEMU kernel, boot it, watch the helper
+#   make demo [KERNEL=7.3]                 build a QEMU kernel, boot it, watch the helper
 #   make check                             the whole test suite
 #   make bench                             footprint and relay figures (bench/)
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 KSRC ?=
 # The kernel's Rust support is tested with LLVM; bindgen needs clang anyway.
+# Build with the LLVM that built the kernel (LLVM=-19 for a 7.x kernel
+# built with clang-19).
 LLVM ?= 1
 export LLVM
 
@@ -78,11 +80,10 @@ patch:
 	git -C "$$tmp" format-patch -1 --stdout > "$(abspath $(PATCH))"
 	@echo "eprog: wrote $(PATCH)"
 
-demo:
-	tests/run demo
+# KERNEL picks the kernel generation of demo and bench: 6.12 (default) or
+# 7.3; check runs on both.
+demo bench:
+	$(if $(KERNEL),EPROG_KERNEL=$(KERNEL)) tests/run $@
 
 check:
 	tests/run check
-
-bench:
-	tests/run bench

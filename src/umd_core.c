@@ -158,13 +158,15 @@ static void eprog_umd_release_start(struct subprocess_info *info)
  */
 int eprog_umd_fork(struct eprog_umd *umd)
 {
-	const char *argv[] = { umd->driver_name, NULL };
 	struct eprog_umd_start start = { .umd = umd };
 	struct subprocess_info *info;
+	const char *argv[2];
 	int err;
 
 	if (WARN_ON_ONCE(!umd->wd.mnt || umd->tgid))
 		return -EBUSY;
+	argv[0] = umd->driver_name;
+	argv[1] = NULL;
 	info = call_usermodehelper_setup(umd->driver_name, (char **)argv, NULL, GFP_KERNEL,
 					 eprog_umd_setup, eprog_umd_release_start, &start);
 	if (!info)

@@ -9,7 +9,8 @@
 mod common;
 
 use common::{
-    boot, build_module, c_helper, go_helper, run, setting, Boot, Initramfs, MODULE_SHELL, SYSTEM,
+    boot, build_module, c_helper, go_helper, llvm, run, setting, Boot, Initramfs, MODULE_SHELL,
+    SYSTEM,
 };
 use std::fmt::Write as _;
 use std::fs;
@@ -190,7 +191,7 @@ fn measure(plan: &Plan) -> Results {
         .arg("-C")
         .arg(&kdir)
         .arg(format!("M={}", ceiling.display()))
-        .args(["LLVM=1", "modules"]));
+        .args([&llvm(), "modules"]));
 
     let mut script = format!(
         "{SYSTEM}{MODULE_SHELL}

@@ -9,8 +9,8 @@
 mod common;
 
 use common::{
-    assert_starved_forks_were_harmless, boot, build_module, setting, Boot, Initramfs, MODULE_SHELL,
-    STARVE_CASES, STARVE_SHELL, SYSTEM,
+    assert_starved_forks_were_harmless, boot, build_module, kernel_has_umd, setting, Boot,
+    Initramfs, MODULE_SHELL, STARVE_CASES, STARVE_SHELL, SYSTEM,
 };
 use std::fs;
 use std::time::Duration;
@@ -183,6 +183,13 @@ fn debug_kernel_cycles_matrix_and_fault_injection_stay_clean() {
         "building the misbehaving eprog.ko for the debug kernel failed:\n{log}"
     );
 
+    // The function that sets up a new helper process: the kernel's UMD
+    // code up to 6.16, eprog's core (src/umd_core.c) since.
+    let setup = if kernel_has_umd() {
+        "umd_setup"
+    } else {
+        "eprog_umd_setup"
+    };
     let matrix: String = MATRIX
         .iter()
         .enumerate()
@@ -265,6 +272,33 @@ sleep 0.5
 rmmod eprog || mark fail thread-rmmod
 check_left thread-faults
 mark thread-faults done
+
+# 4c. In the start's own set-up: the new process, before its exec, makes
+#     its pipes ({setup}, the UMD code of this kernel). failslab is aimed by
+#     stack trace at that one function, whatever task runs it, from a point
+#     a little later each time, until a start passes with no failure.
+range=$(awk -v f={setup} '$3 == f {{ s = \"x\" $1 }} {{ a[NR] = \"x\" $1 }}
+    END {{ e = \"xffffffffffffffff\"; for (i in a) if (a[i] > s && a[i] < e) e = a[i]; print s, e }}' /proc/kallsyms)
+case \"$range\" in x*) ;; *) mark fail no-symbol-{setup} ;; esac
+start=${{range%% *}}; end=${{range##* }}
+echo 0x${{start#x}} > $fs/require-start; echo 0x${{end#x}} > $fs/require-end
+echo N > $fs/task-filter
+space=0; injected=0; failed=0; ended=no
+while [ $space -lt 65536 ]; do
+    echo 1 > $fs/times; echo $space > $fs/space
+    if insmod /eprog.ko interval_ms=50 restart=never; then
+        rmmod eprog || mark fail setup-rmmod $space
+    else
+        failed=$((failed + 1))
+    fi
+    check_left setup-$space
+    [ \"$(cat $fs/times)\" = 1 ] && {{ ended=yes; break; }}
+    injected=$((injected + 1))
+    space=$((space + 128))
+done
+echo 0 > $fs/times; echo Y > $fs/task-filter
+echo 0 > $fs/require-start; echo 0xffffffffffffffff > $fs/require-end
+mark setup-faults $injected $failed $ended
 
 # 5. Nothing leaked: kmemleak reports objects unreferenced for 5 s. Its
 #    scans must work, or '0 leaks' would mean nothing.
@@ -361,6 +395,29 @@ reboot -f
         b.path.display()
     );
 
+    // The start's own set-up met injected failures (in the kernel's UMD code
+    // or eprog's core), each start failed with a message, and the sweep
+    // ended by design; check_left and kmemleak saw nothing left.
+    let faults: Vec<String> = b
+        .marker("setup-faults")
+        .split(' ')
+        .map(String::from)
+        .collect();
+    assert_eq!(faults[2], "yes", "the set-up sweep did not end: {faults:?}");
+    let part = b.between("@@ thread-faults done", "@@ setup-faults");
+    let in_setup = injections(&part, |trace| trace.iter().any(|l| l.contains(setup)));
+    assert!(
+        in_setup > 0 && faults[1] != "0",
+        "no injected failure landed in {setup}, or none failed a start: {faults:?}; log: {}",
+        b.path.display()
+    );
+    assert!(
+        part.iter()
+            .any(|l| l.contains("eprog: starting the helper failed: ")),
+        "no failed start was reported; log: {}",
+        b.path.display()
+    );
+
     assert_eq!(b.marker("kmemleak-scans"), "ok", "kmemleak cannot scan");
     assert_eq!(
         b.marker("kmemleak"),
@@ -375,7 +432,7 @@ reboot -f
         "Shmem leaked"
     );
     eprintln!(
-        "debug kernel: {CYCLES} cycles, {} matrix cases, init sweep {init:?} ({in_eprog_init} failures in eprog's init), {in_thread} failures in the thread",
+        "debug kernel: {CYCLES} cycles, {} matrix cases, init sweep {init:?} ({in_eprog_init} failures in eprog's init), {in_thread} failures in the thread, {in_setup} in {setup}",
         MATRIX.len(),
     );
 }

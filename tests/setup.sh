@@ -9,10 +9,15 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
 archs=("${@:-x86_64}")
-# libclang1-19 beside clang 14: the tests prove that bindgen still uses the
-# libclang of the kernel's clang on a machine that has a newer one.
-packages=(clang lld llvm libclang-dev libclang1-19 make flex bison bc cpio kmod libelf-dev
-	  libssl-dev xz-utils qemu-system-x86 busybox-static binutils perl gcc libc6-dev golang-go)
+packages=(make flex bison bc cpio kmod libelf-dev libssl-dev xz-utils qemu-system-x86
+	  busybox-static binutils perl gcc libc6-dev golang-go debian-archive-keyring)
+# The LLVM of each kernel generation (tests/lib.sh); with both, the tests
+# also prove that bindgen uses the libclang of the kernel's clang on a
+# machine that has a newer one.
+for kernel in ${EPROG_KERNELS:-$EPROG_KERNEL}; do
+	kernel_table "$kernel"
+	packages+=("clang-$LLVM_VERSION" "lld-$LLVM_VERSION" "llvm-$LLVM_VERSION" "libclang1-$LLVM_VERSION")
+done
 targets=()
 for arch in "${archs[@]}"; do
 	arch_table "$arch"
@@ -56,4 +61,4 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
 	cargo install --quiet --locked cargo-fuzz >&2
 fi
 
-say "tools: $(rustc --version), $(bindgen --version), $(clang --version | head -n 1)"
+say "tools: $(rustc --version), $(bindgen --version), $(for k in ${EPROG_KERNELS:-$EPROG_KERNEL}; do kernel_table "$k"; printf '%s (Linux %s); ' "$(clang$LLVM --version | head -n 1)" "$k"; done)"

@@ -41,6 +41,33 @@ pub const SPLATS: &[&str] = &[
 /// The line the default helper prints, as it arrives in the kernel log.
 pub const HELLO: &str = "eprog: From userspace: Hello, world!";
 
+/// `LLVM=<...>` as `tests/lib.sh` picks it for the kernel under test
+/// (`LLVM=-19` for 7.3), for make command lines.
+pub fn llvm() -> String {
+    format!("LLVM={}", env::var("LLVM").unwrap_or_else(|_| "1".into()))
+}
+
+/// The clang that builds the kernel under test (`LLVM=-14`: `clang-14`).
+pub fn clang() -> String {
+    let llvm = env::var("LLVM").unwrap_or_default();
+    format!(
+        "clang{}",
+        llvm.strip_prefix('-')
+            .map_or(String::new(), |v| format!("-{v}"))
+    )
+}
+
+/// The kernel generation under test (`6.12` or `7.3`, from `tests/run`).
+pub fn kernel() -> String {
+    env::var("EPROG_KERNEL").unwrap_or_else(|_| "6.12".into())
+}
+
+/// Whether the kernel under test has the kernel's own User Mode Driver
+/// API (up to Linux 6.16) rather than eprog's core.
+pub fn kernel_has_umd() -> bool {
+    kernel() == "6.12"
+}
+
 /// A required setting from `tests/run`; panics with what to do if missing.
 pub fn setting(name: &str) -> PathBuf {
     match env::var_os(name) {
@@ -174,7 +201,7 @@ pub struct Boot {
 
 /// Boots `kernel_dir`'s image with `initramfs` and extra kernel arguments;
 /// the guest's init must end with `reboot -f`. The log is kept in
-/// `target/qemu-logs/<name>.log` whatever happens.
+/// `target/qemu-logs/<kernel>-<arch>/<name>.log` whatever happens.
 pub fn boot(
     name: &str,
     kernel_dir: &Path,
@@ -183,7 +210,9 @@ pub fn boot(
     timeout: Duration,
 ) -> Boot {
     let arch = arch();
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/qemu-logs");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("target/qemu-logs")
+        .join(format!("{}-{}", kernel(), setting("EPROG_ARCH").display()));
     fs::create_dir_all(&dir).unwrap();
     let initrd = dir.join(format!("{name}.cpio"));
     fs::write(&initrd, initramfs).unwrap();
@@ -414,7 +443,7 @@ pub fn build_module(name: &str, kdir: &Path, extra: &[&str]) -> (PathBuf, String
         .arg("-C")
         .arg(kdir)
         .arg(format!("M={}", dir.display()))
-        .arg("LLVM=1")
+        .arg(llvm())
         .arg(format!(
             "ARCH={}",
             env::var("EPROG_KARCH").unwrap_or_else(|_| "x86_64".into())

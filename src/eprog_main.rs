@@ -9,7 +9,10 @@
 //! namespace of its own, logs each line the helper writes as
 //! `eprog: From userspace: <line>`, and restarts it when it ends, as the
 //! `restart` parameter says. When the helper ends, so does everything it
-//! started. Unloading kills it, waits for it, and frees everything.
+//! started. Unloading kills it, waits for it, and frees everything. On
+//! Linux 6.17 and later, which have no User Mode Driver API, eprog's own
+//! core (`umd_core.c`, built into the kernel) does the same under its
+//! names.
 
 use kernel::prelude::*;
 

@@ -3,9 +3,11 @@
 //! A safe owner for a User Mode Driver: its tmpfs copy, its processes, its
 //! pipes.
 //!
-//! The User Mode Driver API starts eprog's launcher (`umh/src/launch.rs`),
-//! which starts the helper as the init of a pid namespace of its own and
-//! reports its pid; see there for the protocol.
+//! The User Mode Driver API (the kernel's up to 6.16, eprog's own core in
+//! `umd_core.c` since; `bindings.rs` maps the names) starts eprog's
+//! launcher (`umh/src/launch.rs`), which starts the helper as the init of a
+//! pid namespace of its own and reports its pid; see there for the
+//! protocol.
 
 use core::ptr::NonNull;
 use kernel::error::to_result;
@@ -104,7 +106,9 @@ impl Umd {
         // released files at a restart. So the fields hold references to
         // `spare` that are the kernel's to drop; what it did not drop is
         // taken back below. A start failure then never releases a file that
-        // eprog does not own, whatever the kernel's UMD code does.
+        // eprog does not own, whatever the kernel's UMD code does. (eprog's
+        // own core, on 6.17+, never touches the fields of a failed start:
+        // there all is taken back.)
         self.info.pipe_to_umh = self.spare.lend();
         self.info.pipe_from_umh = self.spare.lend();
         // SAFETY: The blob is loaded and there is no process (invariant);

@@ -23,7 +23,7 @@ const FLOOD_LINES: u32 = 20_000;
 
 /// How much one run measures.
 struct Plan {
-    /// The console log's name in `target/qemu-logs/`.
+    /// The console log's name in `target/qemu-logs/<kernel>-<arch>/`.
     name: &'static str,
     /// Throughput rounds, alternating the writers: TCG timing is noisy, so
     /// the figures are medians.

@@ -236,24 +236,27 @@ fs=/sys/kernel/debug/failslab
 echo N > $fs/ignore-gfp-wait; echo Y > $fs/task-filter; echo 2 > $fs/verbose
 echo 100 > $fs/probability
 
-# 4a. Through insmod, hence eprog's init, until an insmod passes with no
-#     failure injected (the end by design). times=2: busybox's insmod tries
+# Runs the command \"$5\" (which loads eprog) over and over, each time with
+# failures injected from a point a little later ('space' grows by $2 bytes,
+# up to $3) and $4 of them allowed, until a run meets none (the end by
+# design); marks $1 with the failures injected, the runs failed, and the end.
+sweep() {{
+    space=0; injected=0; failed=0; ended=no
+    while [ $space -lt $3 ]; do
+        echo $4 > $fs/times; echo $space > $fs/space
+        if eval \"$5\"; then rmmod eprog || mark fail $1-rmmod $space; else failed=$((failed + 1)); fi
+        check_left $1-$space
+        [ \"$(cat $fs/times)\" = $4 ] && {{ ended=yes; break; }}
+        injected=$((injected + 1))
+        space=$((space + $2))
+    done
+    echo 0 > $fs/times
+    mark $1 $injected $failed $ended
+}}
+
+# 4a. Through insmod, hence eprog's init. times=2: busybox's insmod tries
 #     again (init_module after finit_module), and the retry must fail too.
-space=0; injected=0; failed=0; ended=no
-while [ $space -lt 4000000 ]; do
-    echo 2 > $fs/times; echo $space > $fs/space
-    if (echo 1 > /proc/self/make-it-fail; exec insmod /eprog.ko interval_ms=50); then
-        rmmod eprog || mark fail fault-rmmod $space
-    else
-        failed=$((failed + 1))
-    fi
-    check_left fault-$space
-    [ \"$(cat $fs/times)\" = 2 ] && {{ ended=yes; break; }}
-    injected=$((injected + 1))
-    space=$((space + 1024))
-done
-echo 0 > $fs/times
-mark init-faults $injected $failed $ended
+sweep init-faults 1024 4000000 2 '(echo 1 > /proc/self/make-it-fail; exec insmod /eprog.ko interval_ms=50)'
 
 # 4b. In the supervisor thread: a helper that crashes at once is restarted
 #     over and over, and every restart's allocations (the start, the pipes'
@@ -283,22 +286,9 @@ case \"$range\" in x*) ;; *) mark fail no-symbol-{setup} ;; esac
 start=${{range%% *}}; end=${{range##* }}
 echo 0x${{start#x}} > $fs/require-start; echo 0x${{end#x}} > $fs/require-end
 echo N > $fs/task-filter
-space=0; injected=0; failed=0; ended=no
-while [ $space -lt 65536 ]; do
-    echo 1 > $fs/times; echo $space > $fs/space
-    if insmod /eprog.ko interval_ms=50 restart=never; then
-        rmmod eprog || mark fail setup-rmmod $space
-    else
-        failed=$((failed + 1))
-    fi
-    check_left setup-$space
-    [ \"$(cat $fs/times)\" = 1 ] && {{ ended=yes; break; }}
-    injected=$((injected + 1))
-    space=$((space + 128))
-done
-echo 0 > $fs/times; echo Y > $fs/task-filter
+sweep setup-faults 128 65536 1 'insmod /eprog.ko interval_ms=50 restart=never'
+echo Y > $fs/task-filter
 echo 0 > $fs/require-start; echo 0xffffffffffffffff > $fs/require-end
-mark setup-faults $injected $failed $ended
 
 # 5. Nothing leaked: kmemleak reports objects unreferenced for 5 s. Its
 #    scans must work, or '0 leaks' would mean nothing.

@@ -13,18 +13,18 @@
 //!   longer the kernel's own type.
 
 /// `format_args!` for the kernel's formatting functions.
-#[cfg(eprog_prelude_fmt)]
-pub(crate) use kernel::prelude::fmt;
-/// `format_args!` for the kernel's formatting functions.
 #[cfg(not(eprog_prelude_fmt))]
 pub(crate) use kernel::fmt;
-
-/// The trait to implement for `{}` in the kernel's formatting macros.
+/// `format_args!` for the kernel's formatting functions.
 #[cfg(eprog_prelude_fmt)]
-pub(crate) use kernel::fmt::Display;
+pub(crate) use kernel::prelude::fmt;
+
 /// The trait to implement for `{}` in the kernel's formatting macros.
 #[cfg(not(eprog_prelude_fmt))]
 pub(crate) use core::fmt::Display;
+/// The trait to implement for `{}` in the kernel's formatting macros.
+#[cfg(eprog_prelude_fmt)]
+pub(crate) use kernel::fmt::Display;
 
 /// A C string's bytes, without the NUL.
 pub(crate) fn c_str_bytes(s: &kernel::str::CStr) -> &[u8] {

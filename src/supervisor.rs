@@ -124,7 +124,9 @@ impl Supervisor {
         to_result(unsafe {
             bindings::eprog_kthread_start(
                 Some(supervisor_main),
-                core::ptr::from_ref::<Shared>(&shared).cast_mut().cast::<c_void>(),
+                core::ptr::from_ref::<Shared>(&shared)
+                    .cast_mut()
+                    .cast::<c_void>(),
                 kernel::c_str!("eprog_supervise").as_char_ptr(),
                 &mut task,
             )

@@ -217,8 +217,12 @@ pub fn boot(
     let initrd = dir.join(format!("{name}.cpio"));
     fs::write(&initrd, initramfs).unwrap();
     let path = dir.join(format!("{name}.log"));
+    // Since 7.x the serial consoles print from a thread of their own
+    // (nbcon): a burst of records fills the log buffer faster than the
+    // console drains it. A buffer that holds any burst a test makes (a
+    // 1 MiB line is 1.1 MB of records) keeps the console log complete.
     let append = format!(
-        "console={} panic=-1 loglevel=7 {} {cmdline}",
+        "console={} panic=-1 loglevel=7 log_buf_len=2M {} {cmdline}",
         arch.console, arch.kargs
     );
 

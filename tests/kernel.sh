@@ -40,6 +40,14 @@ key=$( (cat "${fragments[@]}"; echo "$toolchain") | sha256sum | cut -c1-12)
 ver=$(basename "$src")
 name="$ver-$arch-$variant"
 tree="$EPROG_CACHE/build/$name-$key"
+# One kernel.sh at a time per tree (tests/run builds kernels ahead in the
+# background); the =y step's own calls for the =m tree hold it already.
+if [ "${EPROG_TREE_LOCKED:-}" != "$tree" ]; then
+	mkdir -p "$EPROG_CACHE/build"
+	exec 9>"$tree.lock"
+	flock 9
+	export EPROG_TREE_LOCKED=$tree
+fi
 kmake() { make -C "$src" O="$build" ARCH="$KARCH" LLVM="$LLVM" "$@"; }
 
 # Sets CONFIG_EMBEDDED_PROG in the configured tree $build, if it differs.

@@ -100,11 +100,15 @@ linux_pristine() {
 # patch ('make patch', the in-tree route for BSP trees) applied, so every
 # test kernel proves the patch. Remade (hard links, so in seconds) when the
 # patch changes; unchanged files keep their times, so only eprog rebuilds.
-linux_tree() {
+linux_tree() (
 	local orig dir new
+	# One at a time: tests/run builds kernels ahead in the background.
+	mkdir -p "$EPROG_CACHE/src"
+	exec 9>"$EPROG_CACHE/src/.lock"
+	flock 9
 	orig=$(linux_pristine)
 	dir=${orig%.orig}
-	new="$EPROG_CACHE/src/eprog.patch.new"
+	new="$dir.patch.new"
 	make -s -C "$EPROG_ROOT" patch KSRC="$orig" PATCH="$new" >/dev/null
 	if ! cmp -s <(patch_body "$new") <(patch_body "$dir/.eprog.patch" 2>/dev/null); then
 		say "applying eprog.patch to a copy of $(basename "$orig")"
@@ -113,7 +117,7 @@ linux_tree() {
 		cp "$new" "$dir.tmp/.eprog.patch" && rm -rf "$dir" && mv "$dir.tmp" "$dir"
 	fi
 	echo "$dir"
-}
+)
 
 # A patch without the lines that change with every 'make patch'.
 patch_body() {

@@ -386,8 +386,11 @@ reboot -f
     );
 
     // The start's own set-up met injected failures (in the kernel's UMD code
-    // or eprog's core), each start failed with a message, and the sweep
-    // ended by design; check_left and kmemleak saw nothing left.
+    // or eprog's core), the sweep ended by design, and each reported
+    // failure (allocations allowed to fail quietly have fallbacks) failed
+    // that start with a message; busybox's insmod then tried again, with
+    // nothing left to inject, and the retry loaded. check_left and kmemleak
+    // saw nothing left.
     let faults: Vec<String> = b
         .marker("setup-faults")
         .split(' ')
@@ -396,15 +399,13 @@ reboot -f
     assert_eq!(faults[2], "yes", "the set-up sweep did not end: {faults:?}");
     let part = b.between("@@ thread-faults done", "@@ setup-faults");
     let in_setup = injections(&part, |trace| trace.iter().any(|l| l.contains(setup)));
+    let failed_starts = part
+        .iter()
+        .filter(|l| l.contains("eprog: starting the helper failed: "))
+        .count();
     assert!(
-        in_setup > 0 && faults[1] != "0",
-        "no injected failure landed in {setup}, or none failed a start: {faults:?}; log: {}",
-        b.path.display()
-    );
-    assert!(
-        part.iter()
-            .any(|l| l.contains("eprog: starting the helper failed: ")),
-        "no failed start was reported; log: {}",
+        in_setup > 0 && failed_starts == in_setup,
+        "{in_setup} injected failures in {setup}, {failed_starts} failed starts; log: {}",
         b.path.display()
     );
 

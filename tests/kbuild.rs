@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{build_module, clang, kernel, kernel_has_umd, llvm, setting};
+use common::{build_module, clang, kernel, kernel_has_umd, llvm, run, setting};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -455,18 +455,11 @@ fn the_patch_applies_to_a_pristine_tree_like_install_into_tree() {
     fs::create_dir_all(scratch.join("tree/drivers/misc")).unwrap();
     let patch = scratch.join("eprog.patch");
     let make = |args: &[String]| {
-        let out = Command::new("make")
+        run(Command::new("make")
             .arg("-s")
             .arg("-C")
             .arg(root)
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "make {args:?}:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+            .args(args))
     };
     make(&[
         "patch".into(),
@@ -513,18 +506,11 @@ fn the_patch_applies_to_a_pristine_tree_like_install_into_tree() {
         .unwrap();
     }
     let git = |args: &[&str]| {
-        let out = Command::new("git")
+        run(Command::new("git")
             .arg("-C")
             .arg(&repo)
             .args(["-c", "user.name=t", "-c", "user.email=t@localhost"])
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "git {args:?}:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+            .args(args))
     };
     git(&["init", "-q"]);
     git(&["add", "-A"]);

@@ -125,8 +125,14 @@ fn a_crash_is_logged_and_restarted_with_backoff_up_to_the_limit() {
     let crashes = stamps(&b.log, "SIGSEGV");
     let starts = stamps(&b.log, "helper eprog_user started");
     assert_eq!(starts.len(), 3);
-    assert!(starts[1] - crashes[0] >= 0.1, "first backoff too short");
-    assert!(starts[2] - crashes[1] >= 0.2, "backoff did not grow");
+    // The sleeps count jiffies, the log's stamps sched_clock: under TCG
+    // (7.3 arm64) they drift apart by a few percent, so allow 10%.
+    let (first, second) = (starts[1] - crashes[0], starts[2] - crashes[1]);
+    assert!(first >= 0.09, "first backoff too short: {first}");
+    assert!(
+        second >= 0.18 && second > first,
+        "backoff did not grow: {first} then {second}"
+    );
     assert_prompt_rmmod(&b);
     assert_nothing_left(&b);
 }

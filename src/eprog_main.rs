@@ -8,7 +8,10 @@
 //! (`fork_usermode_driver`), which starts the helper as the init of a pid
 //! namespace of its own, logs each line the helper writes as
 //! `eprog: From userspace: <line>`, and restarts it when it ends, as the
-//! `restart` parameter says. When the helper ends, so does everything it
+//! `restart` parameter says. A helper that opens the channel (`frame.rs`)
+//! can be called like a function: from Rust through [`channel::Channel`],
+//! from other modules through `eprog_call()` (`eprog.h`), and from user
+//! space through `/dev/eprog` (`device.c`). When the helper ends, so does everything it
 //! started. Unloading kills it, waits for it, and frees everything. On
 //! Linux 6.17 and later, which have no User Mode Driver API, eprog's own
 //! core (`umd_core.c`, built into the kernel) does the same under its
@@ -18,16 +21,25 @@ use kernel::prelude::*;
 
 mod bindings;
 mod blob;
+mod channel;
+mod device;
 mod file;
+// Also the host crate's public API (for its tests), hence `pub` items.
+#[allow(unreachable_pub)]
+mod frame;
+mod inbound;
 mod kernel_api;
 mod params;
 mod process;
-// Also the host crate's public API (for its tests), hence `pub` items.
+// As `frame`.
 #[allow(unreachable_pub)]
 mod relay;
 mod supervisor;
 mod umd;
 
+use channel::Channel;
+use device::Device;
+use kernel::sync::Arc;
 use supervisor::Supervisor;
 
 /// `module!` for this module, with the author key of the target kernel's
@@ -55,7 +67,9 @@ const HELPER_NAME: &CStr = kernel::c_str!("eprog_user");
 /// The launcher's name in the same tmpfs (see `umh/src/launch.rs`).
 const LAUNCHER_NAME: &CStr = kernel::c_str!("eprog_launch");
 
+/// Fields drop in order: the doors close, then the helper ends.
 struct Eprog {
+    _device: Device,
     _supervisor: Supervisor,
 }
 
@@ -64,10 +78,17 @@ impl kernel::Module for Eprog {
         let params = params::Params::get()?;
         let helper = blob::load(LAUNCHER_NAME, HELPER_NAME)
             .inspect_err(|e| pr_err!("loading the helper failed: {:?}\n", e))?;
-        let supervisor = Supervisor::spawn(helper, params)
+        let channel = Arc::pin_init(
+            Channel::new(params.max_inflight, params.max_message)?,
+            GFP_KERNEL,
+        )?;
+        let supervisor = Supervisor::spawn(helper, params, channel.clone())
             .inspect_err(|e| pr_err!("starting the supervisor failed: {:?}\n", e))?;
         supervisor.wait_for_first_line()?;
+        let device = Device::register(channel)
+            .inspect_err(|e| pr_err!("registering /dev/eprog failed: {:?}\n", e))?;
         Ok(Eprog {
+            _device: device,
             _supervisor: supervisor,
         })
     }

@@ -93,6 +93,24 @@ impl FileRef {
         Ok(ret > 0)
     }
 
+    /// Waits until a write would not block (room, or no reader left):
+    /// returns `Ok(true)`; or until `timeout_ms` passes: `Ok(false)`. A
+    /// signal (or a kernel thread being stopped) gets `EINTR`.
+    pub(crate) fn wait_writable(&self, timeout_ms: u64) -> Result<bool> {
+        let ms = timeout_ms.min(i32::MAX as u64) as kernel::ffi::c_long;
+        // SAFETY: The file is valid by the type invariant.
+        let ret = unsafe { bindings::eprog_wait_writable(self.0.as_ptr(), ms) };
+        kernel::error::to_result(ret)?;
+        Ok(ret > 0)
+    }
+
+    /// Makes writes through this file return `EAGAIN` rather than block.
+    /// Only this file changes, not the other end of the pipe.
+    pub(crate) fn set_nonblocking(&self) {
+        // SAFETY: The file is valid by the type invariant.
+        unsafe { bindings::eprog_set_nonblocking(self.0.as_ptr()) };
+    }
+
     /// Writes `buf`; returns how much was written.
     pub(crate) fn write(&self, buf: &[u8]) -> Result<usize> {
         let mut pos: bindings::loff_t = 0;
@@ -109,6 +127,14 @@ fn to_count(n: isize) -> Result<usize> {
     match usize::try_from(n) {
         Ok(n) => Ok(n),
         Err(_) => Err(Error::from_errno(n as i32)),
+    }
+}
+
+impl Clone for FileRef {
+    fn clone(&self) -> Self {
+        // SAFETY: The file is valid by the type invariant; get_file() takes
+        // a new reference, which the new value owns.
+        Self(unsafe { NonNull::new_unchecked(bindings::eprog_get_file(self.0.as_ptr())) })
     }
 }
 

@@ -33,3 +33,12 @@ pub(crate) fn c_str_bytes(s: &kernel::str::CStr) -> &[u8] {
     #[cfg(not(eprog_core_cstr))]
     return s.as_bytes();
 }
+
+/// An error code by its C name. The 6.12 `kernel` crate names only some of
+/// them (`EINVAL`, `EAGAIN`...), 7.x most: this works on both.
+macro_rules! code {
+    ($name:ident) => {
+        kernel::error::Error::from_errno(-(kernel::bindings::$name as i32))
+    };
+}
+pub(crate) use code;

@@ -6,7 +6,11 @@ use kernel::prelude::*;
 use kernel::str::CStr;
 
 use crate::bindings;
+use crate::frame::MESSAGE_MAX;
 use crate::kernel_api;
+
+/// Most calls in flight that `max_inflight` may allow.
+const MAX_INFLIGHT_MAX: u32 = 1024;
 
 /// When the supervisor starts the helper again after it ended.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -29,10 +33,15 @@ pub(crate) struct Params {
     pub(crate) start_timeout_ms: u32,
     pub(crate) ratelimit_burst: u32,
     pub(crate) ratelimit_interval_ms: u32,
+    /// Most channel calls in flight at once.
+    pub(crate) max_inflight: u32,
+    /// Longest request or reply on the channel, in bytes.
+    pub(crate) max_message: u32,
 }
 
 impl Params {
-    /// Reads the parameters; an unknown `restart` policy is `EINVAL`.
+    /// Reads the parameters; an unknown `restart` policy, or a channel
+    /// setting out of its range, is `EINVAL`.
     pub(crate) fn get() -> Result<Self> {
         let mut raw = bindings::eprog_params::default();
         // SAFETY: `raw` is valid for writes; the function fills it in.
@@ -58,6 +67,22 @@ impl Params {
                 return Err(EINVAL);
             }
         };
+        if raw.max_inflight == 0 || raw.max_inflight > MAX_INFLIGHT_MAX {
+            pr_err!(
+                "max_inflight={} is not in 1..={}\n",
+                raw.max_inflight,
+                MAX_INFLIGHT_MAX
+            );
+            return Err(EINVAL);
+        }
+        if raw.max_message == 0 || raw.max_message > MESSAGE_MAX {
+            pr_err!(
+                "max_message={} is not in 1..={}\n",
+                raw.max_message,
+                MESSAGE_MAX
+            );
+            return Err(EINVAL);
+        }
         Ok(Self {
             interval_ms: raw.interval_ms,
             helper_args,
@@ -67,6 +92,8 @@ impl Params {
             start_timeout_ms: raw.start_timeout_ms,
             ratelimit_burst: raw.ratelimit_burst,
             ratelimit_interval_ms: raw.ratelimit_interval_ms,
+            max_inflight: raw.max_inflight,
+            max_message: raw.max_message,
         })
     }
 }

@@ -139,6 +139,13 @@ impl Process {
         }
     }
 
+    /// A handle that can end the process from another thread.
+    pub(crate) fn signaller(&self) -> Signaller {
+        // SAFETY: `pid` is valid (invariant); this takes a new reference,
+        // which the new value owns.
+        Signaller(unsafe { NonNull::new_unchecked(bindings::eprog_get_pid(self.pid.as_ptr())) })
+    }
+
     fn kill_and_wait(&self) {
         // SAFETY: `pid` is valid (invariant). kill_pid() fails harmlessly
         // (ESRCH) once the process is gone, and SIGKILL from outside its
@@ -158,5 +165,43 @@ impl Drop for Process {
             bindings::eprog_put_task(self.task.as_ptr());
             bindings::put_pid(self.pid.as_ptr());
         }
+    }
+}
+
+/// A reference to a helper's pid, only to kill it: the channel uses it
+/// when the helper's stdin is out of step. Its owner still waits for the
+/// process's end.
+///
+/// # Invariants
+///
+/// `self.0` is a pid reference owned by this value.
+pub(crate) struct Signaller(NonNull<bindings::pid>);
+
+// SAFETY: A pid reference may be used and dropped from any thread.
+unsafe impl Send for Signaller {}
+// SAFETY: `kill` may be called from any thread at any time.
+unsafe impl Sync for Signaller {}
+
+impl Signaller {
+    /// Sends the process `SIGKILL`; harmless if it has already ended.
+    pub(crate) fn kill(&self) {
+        // SAFETY: The pid is valid (invariant); kill_pid() fails harmlessly
+        // (ESRCH) once the process is gone.
+        unsafe { bindings::kill_pid(self.0.as_ptr(), kernel::bindings::SIGKILL as i32, 1) };
+    }
+}
+
+impl Clone for Signaller {
+    fn clone(&self) -> Self {
+        // SAFETY: The pid is valid (invariant); the new value owns the new
+        // reference.
+        Self(unsafe { NonNull::new_unchecked(bindings::eprog_get_pid(self.0.as_ptr())) })
+    }
+}
+
+impl Drop for Signaller {
+    fn drop(&mut self) {
+        // SAFETY: Drops the reference this value owns (invariant).
+        unsafe { bindings::put_pid(self.0.as_ptr()) };
     }
 }

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The supervisor: a kernel thread that owns the helper. It starts it,
-//! relays its output, notices its end at once and logs why, and restarts it
-//! as the `restart` policy says, with exponential backoff and a limit on
-//! restarts in a row (a run that lasts `restart_reset_ms` ends the row).
+//! hands its output to `inbound.rs` (log lines, the channel's replies),
+//! notices its end at once and logs why, and restarts it as the `restart`
+//! policy says, with exponential backoff and a limit on restarts in a row
+//! (a run that lasts `restart_reset_ms` ends the row). A helper that
+//! breaks the channel's protocol is ended, and the policy applies.
 
 use core::cell::UnsafeCell;
 use core::ptr::NonNull;
@@ -14,15 +16,17 @@ use kernel::new_condvar;
 use kernel::new_spinlock;
 use kernel::prelude::*;
 use kernel::str::CString;
-use kernel::sync::{CondVar, CondVarTimeoutResult, SpinLock};
+use kernel::sync::{Arc, CondVar, CondVarTimeoutResult, SpinLock};
 use kernel::time::msecs_to_jiffies;
 
 use crate::bindings;
+use crate::channel::Channel;
 use crate::file::FileRef;
+use crate::inbound::Inbound;
 use crate::kernel_api;
 use crate::params::{Params, Restart};
 use crate::process::{ExitStatus, Outcome};
-use crate::relay::{LineAssembler, RateLimit, Record};
+use crate::relay::RateLimit;
 use crate::umd::Umd;
 
 /// First and longest wait before a restart.
@@ -49,8 +53,7 @@ enum Startup {
 /// What only the supervisor thread touches while it runs.
 struct Worker {
     helper: Umd,
-    lines: LineAssembler,
-    limit: RateLimit,
+    inbound: Inbound,
     /// On the heap: too big for a kernel stack.
     buf: KVec<u8>,
 }
@@ -65,6 +68,7 @@ struct Worker {
 struct Shared {
     worker: UnsafeCell<Worker>,
     params: Params,
+    channel: Arc<Channel>,
     /// `startup` is no longer `Pending`.
     started: AtomicBool,
     #[pin]
@@ -98,19 +102,20 @@ unsafe impl Send for Supervisor {}
 unsafe impl Sync for Supervisor {}
 
 impl Supervisor {
-    /// Starts the kernel thread `eprog_supervise`, which runs `helper`.
-    pub(crate) fn spawn(helper: Umd, params: Params) -> Result<Self> {
+    /// Starts the kernel thread `eprog_supervise`, which runs `helper` and
+    /// connects it to `channel` whenever it opens the channel.
+    pub(crate) fn spawn(helper: Umd, params: Params, channel: Arc<Channel>) -> Result<Self> {
         let limit = RateLimit::new(params.ratelimit_burst, params.ratelimit_interval_ms.into());
         let worker = Worker {
             helper,
-            lines: LineAssembler::new(),
-            limit,
+            inbound: Inbound::new(limit, params.max_message, channel.clone()),
             buf: read_buffer()?,
         };
         let shared = KBox::pin_init(
             pin_init!(Shared {
                 worker: UnsafeCell::new(worker),
                 params,
+                channel,
                 started: AtomicBool::new(false),
                 startup <- new_spinlock!(Startup::Pending),
                 startup_changed <- new_condvar!(),
@@ -198,7 +203,7 @@ fn should_stop() -> bool {
 }
 
 /// Milliseconds on the monotonic clock.
-fn now_ms() -> u64 {
+pub(crate) fn now_ms() -> u64 {
     // SAFETY: No preconditions.
     unsafe { bindings::eprog_now_ms() }
 }
@@ -293,6 +298,8 @@ extern "C" fn supervisor_main(data: *mut c_void) -> c_int {
             params.restart_limit
         );
     }
+    // No helper will come any more: calls fail from now on.
+    shared.channel.close();
     // Ends a helper still running (when stopping, or after its stdout closed).
     worker.helper.stop();
     if should_stop() {
@@ -319,15 +326,23 @@ impl Worker {
             self.helper.pid()
         );
         configure(&pipes.stdin, &shared.params);
-        drop(pipes.stdin);
-
-        if !self.relay(shared, &pipes.stdout) {
-            return Run::Stopped;
+        if let Some(helper) = self.helper.signaller() {
+            self.inbound.begin(pipes.stdin, helper);
         }
-        // End of file: the helper closed its stdout, usually by exiting.
-        while self.helper.wait_interruptible().is_err() {
-            if should_stop() {
-                return Run::Stopped;
+
+        let read = self.relay(shared, &pipes.stdout);
+        self.inbound.end();
+        match read {
+            Read::Stopped => return Run::Stopped,
+            // The helper is ended below: its stdout is out of step.
+            Read::Broken => {}
+            // End of file: the helper closed its stdout, usually by exiting.
+            Read::End => {
+                while self.helper.wait_interruptible().is_err() {
+                    if should_stop() {
+                        return Run::Stopped;
+                    }
+                }
             }
         }
         match self.helper.stop() {
@@ -338,67 +353,56 @@ impl Worker {
         }
     }
 
-    /// Relays until end of file (returns true) or until stopped (false).
-    fn relay(&mut self, shared: &Shared, stdout: &FileRef) -> bool {
-        let Self {
-            lines, limit, buf, ..
-        } = self;
-        let mut now = 0;
+    /// Reads the helper's output and hands it to `inbound` until end of
+    /// file, a protocol error, or the owner stops the supervisor.
+    fn relay(&mut self, shared: &Shared, stdout: &FileRef) -> Read {
+        let Self { inbound, buf, .. } = self;
         // Every interrupted wait below is kthread_stop() (see should_stop),
         // which the loop condition then sees.
         while !should_stop() {
             // Wait for output, but no longer than until suppressed records
             // are due to be reported: a burst followed by silence must not
             // hide its count until the helper speaks again.
-            let due = limit.report_due().map(|due| due.saturating_sub(now_ms()));
+            let due = inbound.report_due().map(|due| due.saturating_sub(now_ms()));
             match stdout.wait_readable(due) {
                 Ok(true) => {}
                 Ok(false) => {
-                    report_suppressed(limit.take_due(now_ms()));
+                    inbound.report_due_now(now_ms());
                     continue;
                 }
                 Err(_) => continue,
             }
             match stdout.read(&mut buf[..]) {
-                Ok(0) => break,
-                Ok(n) => {
-                    // One clock read per read, not per line.
-                    now = now_ms();
-                    lines.feed(&buf[..n], &mut |r| log_record(shared, limit, now, r));
-                }
+                Ok(0) => return Read::End,
+                Ok(n) => match inbound.feed(&buf[..n], now_ms()) {
+                    Ok(true) => {
+                        shared.set_startup(Startup::Talking);
+                    }
+                    Ok(false) => {}
+                    Err(_) => return Read::Broken,
+                },
                 Err(e) if e == ERESTARTSYS || e == EINTR => {}
                 Err(e) => {
                     pr_err!("reading the helper's output failed: {:?}\n", e);
-                    break;
+                    return Read::End;
                 }
             }
             // A helper writing as fast as it can must not hog this CPU.
             // SAFETY: Called from the kernel thread itself.
             unsafe { bindings::eprog_cond_resched() };
         }
-        lines.finish(&mut |r| log_record(shared, limit, now, r));
-        report_suppressed(limit.take_suppressed());
-        !should_stop()
+        Read::Stopped
     }
 }
 
-/// Logs one record, or counts it if the rate limit says so.
-fn log_record(shared: &Shared, limit: &mut RateLimit, now_ms: u64, record: Record<'_>) {
-    let verdict = limit.check(now_ms, record.continued);
-    report_suppressed(verdict.report_suppressed);
-    if verdict.log {
-        pr_info!("From userspace: {}{}\n", record.text, record.mark());
-    } else if verdict.cut {
-        // The last logged record promised a continuation: keep the promise.
-        pr_warn!("rate limit: the rest of this line is suppressed\n");
-    }
-    shared.set_startup(Startup::Talking);
-}
-
-fn report_suppressed(count: u64) {
-    if count > 0 {
-        pr_warn!("{} records suppressed\n", count);
-    }
+/// Why the reading of a helper's output ended.
+enum Read {
+    /// End of file.
+    End,
+    /// The helper broke the channel's protocol.
+    Broken,
+    /// The owner is stopping the supervisor.
+    Stopped,
 }
 
 /// Sends the helper its configuration line; the helper gets no arguments

@@ -16,7 +16,7 @@ use kernel::str::CStr;
 
 use crate::bindings;
 use crate::file::FileRef;
-use crate::process::{Outcome, Process};
+use crate::process::{Outcome, Process, Signaller};
 
 /// The two pipe ends the kernel keeps to talk to a running helper.
 pub(crate) struct Pipes {
@@ -178,6 +178,11 @@ impl Umd {
     /// The helper's process id, or 0 when there is none.
     pub(crate) fn pid(&self) -> i32 {
         self.helper.as_ref().map_or(0, Process::nr)
+    }
+
+    /// A handle to kill the helper from another thread, while there is one.
+    pub(crate) fn signaller(&self) -> Option<Signaller> {
+        self.helper.as_ref().map(Process::signaller)
     }
 
     /// Waits until the helper has ended, or a signal interrupts the wait

@@ -47,6 +47,14 @@ static unsigned int ratelimit_interval_ms = 1000;
 module_param(ratelimit_interval_ms, uint, 0444);
 MODULE_PARM_DESC(ratelimit_interval_ms, "The rate limit's interval, in ms (default 1000)");
 
+static unsigned int max_inflight = 16;
+module_param(max_inflight, uint, 0444);
+MODULE_PARM_DESC(max_inflight, "Most channel calls in flight at once; more callers wait (default 16, at most 1024)");
+
+static unsigned int max_message = 65536;
+module_param(max_message, uint, 0444);
+MODULE_PARM_DESC(max_message, "Longest request or reply on the channel, in bytes (default and most 65536)");
+
 void eprog_get_params(struct eprog_params *params)
 {
 	params->interval_ms = interval_ms;
@@ -57,6 +65,8 @@ void eprog_get_params(struct eprog_params *params)
 	params->start_timeout_ms = start_timeout_ms;
 	params->ratelimit_burst = ratelimit_burst;
 	params->ratelimit_interval_ms = ratelimit_interval_ms;
+	params->max_inflight = max_inflight;
+	params->max_message = max_message;
 }
 
 /* Starts a kernel thread and keeps a reference so it can be stopped later. */
@@ -222,11 +232,11 @@ static void eprog_poll_queue(struct file *file, wait_queue_head_t *head, poll_ta
 }
 
 /*
- * Sleeps until @file (a pipe's read end) has data or no writer left, @ms
- * milliseconds pass (@ms < 0: no limit), or the thread is being stopped
- * (kthread_stop() makes signal_pending() true). Returns 1, 0 or -EINTR.
+ * Sleeps until @file is ready for one of @events (or has an error or no
+ * peer left), @ms milliseconds pass (@ms < 0: no limit), or a signal comes
+ * (for a kernel thread: kthread_stop()). Returns 1, 0 or -EINTR.
  */
-int eprog_wait_readable(struct file *file, long ms)
+static int eprog_wait_poll(struct file *file, __poll_t events, long ms)
 {
 	long timeout = ms < 0 ? MAX_SCHEDULE_TIMEOUT : msecs_to_jiffies(ms);
 	struct eprog_poll p = { .head = NULL };
@@ -237,7 +247,7 @@ int eprog_wait_readable(struct file *file, long ms)
 	for (;;) {
 		/* Before polling, so a wake-up after the poll is not lost. */
 		set_current_state(TASK_INTERRUPTIBLE);
-		if (vfs_poll(file, pt) & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+		if (vfs_poll(file, pt) & (events | EPOLLHUP | EPOLLERR)) {
 			ret = 1;
 			break;
 		}
@@ -256,6 +266,31 @@ int eprog_wait_readable(struct file *file, long ms)
 	if (p.head)
 		remove_wait_queue(p.head, &p.entry);
 	return ret;
+}
+
+/* For a pipe's read end: data, or no writer left. */
+int eprog_wait_readable(struct file *file, long ms)
+{
+	return eprog_wait_poll(file, EPOLLIN, ms);
+}
+
+/* For a pipe's write end: room, or no reader left. */
+int eprog_wait_writable(struct file *file, long ms)
+{
+	return eprog_wait_poll(file, EPOLLOUT, ms);
+}
+
+/* As fcntl(F_SETFL, O_NONBLOCK) would, for this open file only. */
+void eprog_set_nonblocking(struct file *file)
+{
+	spin_lock(&file->f_lock);
+	file->f_flags |= O_NONBLOCK;
+	spin_unlock(&file->f_lock);
+}
+
+struct pid *eprog_get_pid(struct pid *pid)
+{
+	return get_pid(pid);
 }
 
 long eprog_file_count(struct file *file)

@@ -21,6 +21,7 @@
 #else
 #include <linux/usermode_driver.h>
 #endif
+#include "device.h"
 
 /* Kernel threads. */
 int eprog_kthread_start(int (*threadfn)(void *data), void *data,
@@ -44,6 +45,9 @@ int eprog_exit_code(struct task_struct *task);
 struct file *eprog_get_file(struct file *file);
 long eprog_file_count(struct file *file);
 int eprog_wait_readable(struct file *file, long ms);
+int eprog_wait_writable(struct file *file, long ms);
+void eprog_set_nonblocking(struct file *file);
+struct pid *eprog_get_pid(struct pid *pid);
 int eprog_spare_file(struct file **file);
 bool eprog_is_module(void);
 
@@ -57,6 +61,8 @@ struct eprog_params {
 	unsigned int start_timeout_ms;
 	unsigned int ratelimit_burst;
 	unsigned int ratelimit_interval_ms;
+	unsigned int max_inflight;
+	unsigned int max_message;
 };
 
 void eprog_get_params(struct eprog_params *params);

@@ -279,7 +279,7 @@ fn garbage_bytes_are_escaped_and_cannot_forge_lines() {
 #[ignore = "boots QEMU: run through 'make check'"]
 fn a_one_mib_line_is_cut_marked_and_accounted_for() {
     const LINE: usize = 1 << 20;
-    const RECORD_MAX: usize = eprog_relay::RECORD_MAX;
+    const RECORD_MAX: usize = eprog::relay::RECORD_MAX;
     let b = run(
         "long-line",
         "load helper_args=mode=long-line\nsleep 2\nunload",

@@ -3,7 +3,7 @@
 //! The relay's line assembly and escaping, on the host: the same source file
 //! (`src/relay.rs`) the module compiles.
 
-use eprog_relay::{LineAssembler, Record, CONTINUATION_MARK, RECORD_MAX};
+use eprog::relay::{LineAssembler, Record, CONTINUATION_MARK, RECORD_MAX};
 
 /// Feeds `chunks` as separate reads, then ends the stream; returns each
 /// record as logged (text plus mark).
@@ -107,7 +107,7 @@ fn only_printable_ascii_comes_out() {
 }
 
 mod rate_limit {
-    use eprog_relay::{RateLimit, Verdict};
+    use eprog::relay::{RateLimit, Verdict};
 
     fn logged(v: Verdict) -> bool {
         v.log

@@ -1,14 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Output to the kernel: everything written to fd 1 becomes kernel log lines.
+//! Output to the kernel: everything written to fd 1 becomes kernel log lines
+//! (in log frames once the helper opened the channel).
 
 use crate::syscall;
 
 /// Standard output, as a `core::fmt::Write` sink for `write!`.
 pub struct Stdout;
 
-/// Writes all of `bytes` to stdout; stops early only if stdout is gone.
+/// Writes all of `bytes` to stdout, as log frames once the helper opened
+/// the channel; stops early only if stdout is gone.
 pub fn print(mut bytes: &[u8]) {
+    if crate::channel::framed() {
+        crate::channel::log(bytes);
+        return;
+    }
     while !bytes.is_empty() {
         let n = syscall::write(1, bytes);
         if n <= 0 {

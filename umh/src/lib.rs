@@ -19,15 +19,22 @@
 //! ```
 #![cfg_attr(not(test), no_std)]
 
+pub mod channel;
 mod config;
+// The module's wire format, compiled here too.
+#[path = "../../src/frame.rs"]
+#[allow(dead_code)]
+mod frame;
 mod io;
 #[cfg(not(test))]
 mod mem;
 #[cfg(not(test))]
 mod rt;
+pub mod settings;
 #[cfg_attr(test, allow(dead_code))] // Some calls serve only the runtime proper.
 mod syscall;
 
+pub use channel::{serve, serve_every, Reply};
 pub use config::{config_value, read_config_line};
 pub use io::{decimal, print, Stdout};
 pub use syscall::{

@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! eprog's default helper: says hello to the kernel log at a fixed interval.
+//! eprog's default helper: says hello to the kernel log at a fixed interval,
+//! and answers the kernel's calls (see `umh::channel`):
+//!
+//! - `echo <bytes>`: the bytes back, as they are;
+//! - `settings <text>`: the text validated and in normal form
+//!   (`umh::settings`), or `error: <why> at byte <n>`.
 #![no_std]
 #![no_main]
 
@@ -13,8 +18,31 @@ fn main() -> i32 {
     let mut buf = [0u8; 128];
     let config = umh::read_config_line(&mut buf);
     let interval = umh::config_value(config, b"interval_ms").unwrap_or(DEFAULT_INTERVAL_MS);
-    loop {
-        umh::print(b"Hello, world!\n");
-        umh::sleep_ms(interval);
+    umh::serve_every(interval, || umh::print(b"Hello, world!\n"), answer)
+}
+
+fn answer(request: &[u8], reply: &mut umh::Reply<'_>) {
+    let (verb, rest) = match request.iter().position(|&b| b == b' ') {
+        Some(at) => (&request[..at], &request[at + 1..]),
+        None => (request, &[][..]),
+    };
+    match verb {
+        b"echo" => {
+            reply.push(rest);
+        }
+        b"settings" => {
+            if let Err(e) = umh::settings::normalise(rest, &mut |b| {
+                reply.push(b);
+            }) {
+                reply.clear();
+                reply.push(b"error: ");
+                reply.push(e.what.as_bytes());
+                reply.push(b" at byte ");
+                reply.push(umh::decimal(e.at as u64, &mut [0; 20]));
+            }
+        }
+        _ => {
+            reply.push(b"error: unknown request; try 'echo <bytes>' or 'settings <text>'");
+        }
     }
 }

@@ -19,6 +19,7 @@ mod nr {
     pub const EXECVE: usize = 59;
     pub const WAIT4: usize = 61;
     pub const UNSHARE: usize = 272;
+    pub const PPOLL: usize = 271;
 }
 
 #[cfg(target_arch = "aarch64")]
@@ -36,6 +37,7 @@ mod nr {
     pub const EXECVE: usize = 221;
     pub const WAIT4: usize = 260;
     pub const UNSHARE: usize = 97;
+    pub const PPOLL: usize = 73;
 }
 
 /// Issues system call `n` with three arguments and returns the raw result
@@ -211,6 +213,38 @@ pub fn sleep_ms(ms: u32) {
     // SAFETY: `ts` is a valid timespec for the duration of the call; a null
     // remaining-time pointer is allowed.
     unsafe { syscall3(nr::NANOSLEEP, &ts as *const Timespec as usize, 0, 0) };
+}
+
+/// Waits until `fd` has data to read (or an error, or no writer left):
+/// returns 1; or until `ms` milliseconds pass: returns 0; or `-errno`.
+pub fn wait_readable(fd: i32, ms: u32) -> isize {
+    #[repr(C)]
+    struct PollFd {
+        fd: i32,
+        events: i16,
+        revents: i16,
+    }
+    const POLLIN: i16 = 1;
+    let mut pfd = PollFd {
+        fd,
+        events: POLLIN,
+        revents: 0,
+    };
+    let ts = Timespec {
+        sec: i64::from(ms / 1000),
+        nsec: i64::from(ms % 1000) * 1_000_000,
+    };
+    // SAFETY: `pfd` and `ts` are valid for the duration of the call; with a
+    // null signal mask, ppoll ignores its fifth argument.
+    unsafe {
+        syscall4(
+            nr::PPOLL,
+            &mut pfd as *mut PollFd as usize,
+            1,
+            &ts as *const Timespec as usize,
+            0,
+        )
+    }
 }
 
 /// Nanoseconds of `CLOCK_MONOTONIC`.

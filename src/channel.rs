@@ -1,0 +1,346 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The channel: kernel code calls the helper like a function.
+//!
+//! A call sends a request frame down the helper's stdin under an id of its
+//! own and sleeps until the reply with that id comes up its stdout (see
+//! `frame.rs` for the wire format, `inbound.rs` for the reading side). Any
+//! number of threads may call at once; at most `max_inflight` calls are in
+//! flight, and callers beyond that wait for a free slot, within their own
+//! timeout. How a call fails says why:
+//!
+//! - `ETIMEDOUT`: no reply in time (a reply that comes later is dropped and
+//!   counted);
+//! - `ECONNRESET`: the helper ended while the call was in flight;
+//! - `EPROTO`: the helper broke the protocol, and is being restarted;
+//! - `EOPNOTSUPP`: the helper does not speak the protocol (it never opened
+//!   the channel);
+//! - `ESHUTDOWN`: eprog is unloading, or gave up restarting the helper;
+//! - `EMSGSIZE`: the request is longer than `max_message`;
+//! - `EINTR`: a signal interrupted the caller.
+//!
+//! While the helper restarts, calls wait for the new one.
+
+use kernel::new_condvar;
+use kernel::new_mutex;
+use kernel::prelude::*;
+use kernel::sync::lock::{mutex::MutexBackend, Guard};
+use kernel::sync::{CondVar, CondVarTimeoutResult, Mutex};
+use kernel::time::msecs_to_jiffies;
+
+use crate::file::FileRef;
+use crate::frame::{Header, Kind};
+use crate::kernel_api::code;
+use crate::process::Signaller;
+use crate::supervisor::now_ms;
+
+/// Where calls can go.
+enum Link {
+    /// No helper has opened the channel yet: it is starting or restarting.
+    Down,
+    /// The helper's stdin, and a way to end the helper if a request was cut
+    /// short on its way (the stream is then out of step).
+    Up(FileRef, Signaller),
+    /// The helper is a plain-text helper.
+    Refused,
+    /// eprog is unloading, or gave up on the helper.
+    Closed,
+}
+
+/// A call in flight.
+struct Call {
+    id: u32,
+    /// Set once, by the reading side (or a reset); taken by the caller.
+    outcome: Option<Result<KVec<u8>>>,
+}
+
+struct State {
+    link: Link,
+    /// `max_inflight` slots.
+    slots: KVec<Option<Call>>,
+    /// The next id to hand out (never 0).
+    next_id: u32,
+    /// Replies that came after their call had given up.
+    late: u64,
+}
+
+/// What a reply's id refers to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Addressee {
+    /// A call in flight.
+    Waiting,
+    /// A call that was made and has given up.
+    Gone,
+    /// No call ever had this id: the helper made it up.
+    Unknown,
+}
+
+/// The channel to the helper; shared by the supervisor thread (the reading
+/// side) and every caller.
+#[pin_data]
+pub(crate) struct Channel {
+    #[pin]
+    state: Mutex<State>,
+    #[pin]
+    changed: CondVar,
+    /// Held while a request frame is written: frames must not interleave.
+    #[pin]
+    writer: Mutex<()>,
+    max_message: u32,
+}
+
+impl Channel {
+    /// A channel with `max_inflight` slots for messages of up to
+    /// `max_message` bytes, down until a helper opens it.
+    pub(crate) fn new(max_inflight: u32, max_message: u32) -> Result<impl PinInit<Self, Error>> {
+        let mut slots = KVec::with_capacity(max_inflight as usize, GFP_KERNEL)?;
+        for _ in 0..max_inflight {
+            slots.push(None, GFP_KERNEL)?;
+        }
+        let state = State {
+            link: Link::Down,
+            slots,
+            next_id: 1,
+            late: 0,
+        };
+        Ok(try_pin_init!(Self {
+            state <- new_mutex!(state),
+            changed <- new_condvar!(),
+            writer <- new_mutex!(()),
+            max_message,
+        }? Error))
+    }
+
+    /// Calls the helper with `request`; returns its reply, or why there is
+    /// none within `timeout_ms` (see the module's documentation).
+    pub(crate) fn call(&self, request: &[u8], timeout_ms: u32) -> Result<KVec<u8>> {
+        if request.len() > self.max_message as usize {
+            return Err(code!(EMSGSIZE));
+        }
+        let deadline = now_ms() + u64::from(timeout_ms);
+        let mut state = self.state.lock();
+        let (slot, id, stdin, helper) = loop {
+            match &state.link {
+                Link::Closed => return Err(code!(ESHUTDOWN)),
+                Link::Refused => return Err(code!(EOPNOTSUPP)),
+                Link::Up(stdin, helper) => {
+                    if let Some(slot) = state.slots.iter().position(Option::is_none) {
+                        let (stdin, helper) = (stdin.clone(), helper.clone());
+                        break (slot, state.issue_id(), stdin, helper);
+                    }
+                }
+                Link::Down => {}
+            }
+            self.wait(&mut state, deadline)?;
+        };
+        state.slots[slot] = Some(Call { id, outcome: None });
+        drop(state);
+
+        let header = Header {
+            kind: Kind::Request,
+            id,
+            len: request.len() as u32,
+        };
+        match self.send(&stdin, &header.encode(), request, deadline) {
+            // Sent, or the helper has gone (the reading side will fail the
+            // call when it sees the end).
+            Ok(()) | Err(Sent::Dead) => {}
+            Err(Sent::Nothing(e)) => return self.give_up(slot, e),
+            Err(Sent::Part(e)) => {
+                // The helper has half a request: nothing it reads from now
+                // on is in step. End it; the restart policy applies.
+                pr_warn!(
+                    "call {}: the helper did not take the request in time; ending it\n",
+                    id
+                );
+                helper.kill();
+                return self.give_up(slot, e);
+            }
+        }
+        drop((stdin, helper));
+
+        let mut state = self.state.lock();
+        loop {
+            if let Some(call) = &mut state.slots[slot] {
+                if let Some(outcome) = call.outcome.take() {
+                    state.slots[slot] = None;
+                    self.changed.notify_all();
+                    return outcome;
+                }
+            }
+            if let Err(e) = self.wait(&mut state, deadline) {
+                drop(state);
+                return self.give_up(slot, e);
+            }
+        }
+    }
+
+    /// Writes one request frame, within the caller's deadline. The pipe is
+    /// non-blocking (see `connect`): a helper that stops reading cannot
+    /// hold a caller past its timeout.
+    fn send(
+        &self,
+        stdin: &FileRef,
+        header: &[u8],
+        payload: &[u8],
+        deadline: u64,
+    ) -> Result<(), Sent> {
+        let _writer = self.writer.lock();
+        let mut sent = 0;
+        for mut part in [header, payload] {
+            while !part.is_empty() {
+                let cut = |e| {
+                    if sent == 0 {
+                        Sent::Nothing(e)
+                    } else {
+                        Sent::Part(e)
+                    }
+                };
+                let left = deadline.saturating_sub(now_ms());
+                if left == 0 {
+                    return Err(cut(code!(ETIMEDOUT)));
+                }
+                match stdin.wait_writable(left) {
+                    Ok(true) => {}
+                    Ok(false) => continue,
+                    Err(_) => return Err(cut(EINTR)),
+                }
+                match stdin.write(part) {
+                    Ok(n) => {
+                        sent += n;
+                        part = &part[n..];
+                    }
+                    Err(e) if e == EAGAIN => {}
+                    Err(_) => return Err(Sent::Dead),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Frees the call's slot and fails it with `e`, unless its outcome came
+    /// in meanwhile: then that is the answer.
+    fn give_up(&self, slot: usize, e: Error) -> Result<KVec<u8>> {
+        let mut state = self.state.lock();
+        let outcome = state.slots[slot]
+            .take()
+            .and_then(|call| call.outcome)
+            .unwrap_or(Err(e));
+        self.changed.notify_all();
+        outcome
+    }
+
+    /// Sleeps until the state changes, the deadline passes (`ETIMEDOUT`) or
+    /// a signal comes (`EINTR`).
+    fn wait(&self, state: &mut Guard<'_, State, MutexBackend>, deadline: u64) -> Result {
+        let left = deadline.saturating_sub(now_ms());
+        if left == 0 {
+            return Err(code!(ETIMEDOUT));
+        }
+        let jiffies = msecs_to_jiffies(left.min(u64::from(u32::MAX)) as u32);
+        match self.changed.wait_interruptible_timeout(state, jiffies) {
+            CondVarTimeoutResult::Signal { .. } => Err(EINTR),
+            _ => Ok(()),
+        }
+    }
+
+    // The reading side, for the supervisor thread.
+
+    /// The helper opened the channel: calls go to `stdin` from now on.
+    pub(crate) fn connect(&self, stdin: FileRef, helper: Signaller) {
+        stdin.set_nonblocking();
+        self.set_link(Link::Up(stdin, helper), code!(ECONNRESET));
+    }
+
+    /// The helper does not speak the protocol: calls fail with `EOPNOTSUPP`.
+    pub(crate) fn refuse(&self) {
+        self.set_link(Link::Refused, code!(EOPNOTSUPP));
+    }
+
+    /// The helper has ended: calls in flight fail with `reason`, and new
+    /// ones wait for its successor.
+    pub(crate) fn disconnect(&self, reason: Error) {
+        self.set_link(Link::Down, reason);
+    }
+
+    /// No helper will come: every call fails with `ESHUTDOWN`.
+    pub(crate) fn close(&self) {
+        self.set_link(Link::Closed, code!(ESHUTDOWN));
+    }
+
+    /// Sets the link and fails every call in flight with `reason`.
+    fn set_link(&self, link: Link, reason: Error) {
+        let mut state = self.state.lock();
+        let old = core::mem::replace(&mut state.link, link);
+        for call in state.slots.iter_mut().flatten() {
+            call.outcome.get_or_insert(Err(reason));
+        }
+        self.changed.notify_all();
+        drop(state);
+        // Drops the old stdin, if any, outside the lock.
+        drop(old);
+    }
+
+    /// Who a reply with `id` is for.
+    pub(crate) fn addressee(&self, id: u32) -> Addressee {
+        let state = self.state.lock();
+        if state.find(id).is_some() {
+            Addressee::Waiting
+        } else if (1..=1 << 31).contains(&state.next_id.wrapping_sub(id)) {
+            // Handed out (ids are never 0, and the last 2^31 count).
+            Addressee::Gone
+        } else {
+            Addressee::Unknown
+        }
+    }
+
+    /// Hands a reply to its call; returns whether the call still waited (a
+    /// reply that came too late is counted).
+    pub(crate) fn deliver(&self, id: u32, reply: Result<KVec<u8>>) -> bool {
+        let mut state = self.state.lock();
+        match state.find(id) {
+            Some(slot) => {
+                if let Some(call) = &mut state.slots[slot] {
+                    call.outcome.get_or_insert(reply);
+                }
+                self.changed.notify_all();
+                true
+            }
+            None => {
+                state.late += 1;
+                false
+            }
+        }
+    }
+
+    /// Late replies dropped so far.
+    pub(crate) fn late(&self) -> u64 {
+        self.state.lock().late
+    }
+}
+
+/// How far a request got.
+enum Sent {
+    /// Not a byte: the stream is still in step.
+    Nothing(Error),
+    /// Part of it: the stream is out of step.
+    Part(Error),
+    /// The helper has gone.
+    Dead,
+}
+
+impl State {
+    fn issue_id(&mut self) -> u32 {
+        let id = self.next_id;
+        self.next_id = self.next_id.wrapping_add(1).max(1);
+        id
+    }
+
+    /// The slot of the call in flight with `id`, if any.
+    fn find(&self, id: u32) -> Option<usize> {
+        self.slots.iter().position(|s| {
+            s.as_ref()
+                .is_some_and(|c| c.id == id && c.outcome.is_none())
+        })
+    }
+}

@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The channel's doors, `/dev/eprog` and `eprog_call()`: registered here,
+//! written in C (`device.c`), since the 6.12 `kernel` crate has no misc
+//! device; they call [`Channel::call`] through [`eprog_channel_call`].
+
+use kernel::error::to_result;
+use kernel::ffi::{c_uint, c_void};
+use kernel::prelude::*;
+use kernel::sync::Arc;
+
+use crate::bindings;
+use crate::channel::Channel;
+use crate::kernel_api::code;
+
+/// The registered device. Dropping it unregisters it.
+///
+/// # Invariants
+///
+/// `device.c` holds a pointer to `*channel` while this value lives.
+pub(crate) struct Device {
+    _channel: Arc<Channel>,
+}
+
+impl Device {
+    /// Registers `/dev/eprog` and `eprog_call()` for `channel`.
+    pub(crate) fn register(channel: Arc<Channel>) -> Result<Self> {
+        let ptr: *const Channel = &*channel;
+        // SAFETY: `ptr` stays valid while the new value keeps `channel`,
+        // until its `Drop` unregisters.
+        to_result(unsafe { bindings::eprog_device_register(ptr.cast()) })?;
+        Ok(Self { _channel: channel })
+    }
+}
+
+impl Drop for Device {
+    fn drop(&mut self) {
+        // SAFETY: Registered by `register`; no call is under way (see
+        // device.c), and none can start after this.
+        unsafe { bindings::eprog_device_unregister() };
+    }
+}
+
+/// One call, for `device.c`: the reply goes to `reply`; returns its length
+/// or a negative errno (`ENOBUFS` if it does not fit).
+///
+/// # Safety
+///
+/// `channel` is the pointer `device.c` got from [`Device::register`], still
+/// registered; `request` is valid for reads of `request_len` bytes and
+/// `reply` for writes of `reply_size` bytes, neither null.
+#[no_mangle]
+unsafe extern "C" fn eprog_channel_call(
+    channel: *const c_void,
+    request: *const c_void,
+    request_len: usize,
+    reply: *mut c_void,
+    reply_size: usize,
+    timeout_ms: c_uint,
+) -> isize {
+    // SAFETY: By the function's safety requirements.
+    let (channel, request, reply) = unsafe {
+        (
+            &*channel.cast::<Channel>(),
+            core::slice::from_raw_parts(request.cast::<u8>(), request_len),
+            core::slice::from_raw_parts_mut(reply.cast::<u8>(), reply_size),
+        )
+    };
+    match channel.call(request, timeout_ms) {
+        Ok(answer) if answer.len() > reply.len() => code!(ENOBUFS).to_errno() as isize,
+        Ok(answer) => {
+            reply[..answer.len()].copy_from_slice(&answer);
+            answer.len() as isize
+        }
+        Err(e) => e.to_errno() as isize,
+    }
+}

@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! What the helper writes, sorted: log text for the kernel log (escaped and
+//! rate-limited by `relay.rs`), replies for the channel's callers. A
+//! plain-text helper's stdout is all log text; a helper that opened the
+//! channel writes frames (`frame.rs`), and a frame that breaks the protocol
+//! ends the helper.
+
+use kernel::prelude::*;
+use kernel::sync::Arc;
+
+use crate::channel::{Addressee, Channel};
+use crate::file::FileRef;
+use crate::frame::{Decoder, Event, FrameError, Kind, HEADER_LEN};
+use crate::kernel_api::code;
+use crate::process::Signaller;
+use crate::relay::{LineAssembler, RateLimit, Record};
+
+/// The frame being read.
+enum Frame {
+    None,
+    Log,
+    /// A reply for call `id`; `reply` is `None` when no call waits for it.
+    Reply {
+        id: u32,
+        reply: Option<KVec<u8>>,
+    },
+}
+
+/// The reading side of one helper after another.
+pub(crate) struct Inbound {
+    decoder: Decoder,
+    lines: LineAssembler,
+    limit: RateLimit,
+    frame: Frame,
+    max_message: u32,
+    channel: Arc<Channel>,
+    /// The helper's stdin and pid, until it shows whether it speaks the
+    /// protocol.
+    pending: Option<(FileRef, Signaller)>,
+    /// The helper broke the protocol in this run.
+    broken: bool,
+    /// Protocol errors, over all runs.
+    errors: u64,
+    /// The time of the read being sorted (one clock read per read).
+    now: u64,
+}
+
+impl Inbound {
+    pub(crate) fn new(limit: RateLimit, max_message: u32, channel: Arc<Channel>) -> Self {
+        Self {
+            decoder: Decoder::new(max_message),
+            lines: LineAssembler::new(),
+            limit,
+            frame: Frame::None,
+            max_message,
+            channel,
+            pending: None,
+            broken: false,
+            errors: 0,
+            now: 0,
+        }
+    }
+
+    /// A new run of the helper, whose stdin is `stdin`.
+    pub(crate) fn begin(&mut self, stdin: FileRef, helper: Signaller) {
+        self.decoder = Decoder::new(self.max_message);
+        self.frame = Frame::None;
+        self.pending = Some((stdin, helper));
+        self.broken = false;
+    }
+
+    /// Sorts what one read brought, at time `now_ms`. Returns whether the
+    /// helper said something (a line, or it opened the channel), or
+    /// `EPROTO` if it broke the protocol: then it must be ended.
+    pub(crate) fn feed(&mut self, data: &[u8], now_ms: u64) -> Result<bool> {
+        self.now = now_ms;
+        let mut spoke = false;
+        let mut decoder = core::mem::replace(&mut self.decoder, Decoder::new(0));
+        decoder.feed(data, &mut |event| {
+            if !self.broken {
+                spoke |= self.sort(event);
+            }
+        });
+        self.decoder = decoder;
+        if self.broken {
+            Err(code!(EPROTO))
+        } else {
+            Ok(spoke)
+        }
+    }
+
+    /// When suppressed records are due to be reported (see `RateLimit`).
+    pub(crate) fn report_due(&self) -> Option<u64> {
+        self.limit.report_due()
+    }
+
+    /// Reports the suppressed records that are due at `now_ms`.
+    pub(crate) fn report_due_now(&mut self, now_ms: u64) {
+        report_suppressed(self.limit.take_due(now_ms));
+    }
+
+    /// The run has ended: logs what is left, and fails the calls in
+    /// flight (`EPROTO` after a protocol error, else `ECONNRESET`).
+    pub(crate) fn end(&mut self) {
+        let mut decoder = core::mem::replace(&mut self.decoder, Decoder::new(0));
+        decoder.finish(&mut |event| {
+            self.sort(event);
+        });
+        let Self { lines, limit, .. } = self;
+        let now = self.now;
+        lines.finish(&mut |r| log_record(limit, now, r));
+        report_suppressed(limit.take_suppressed());
+        self.pending = None;
+        self.frame = Frame::None;
+        self.channel.disconnect(if self.broken {
+            code!(EPROTO)
+        } else {
+            code!(ECONNRESET)
+        });
+    }
+
+    /// Handles one event; returns whether the helper said something.
+    fn sort(&mut self, event: Event<'_>) -> bool {
+        let now = self.now;
+        match event {
+            Event::Text(text) => {
+                if self.pending.take().is_some() {
+                    // A plain-text helper: its stdin closes, as ever.
+                    self.channel.refuse();
+                }
+                let Self { lines, limit, .. } = self;
+                lines.feed(text, &mut |r| log_record(limit, now, r));
+                true
+            }
+            Event::Hello => {
+                if let Some((stdin, helper)) = self.pending.take() {
+                    pr_info!("helper opened the channel\n");
+                    self.channel.connect(stdin, helper);
+                }
+                true
+            }
+            Event::Frame(header) => {
+                self.frame = match header.kind {
+                    Kind::Log => Frame::Log,
+                    Kind::Reply => match self.channel.addressee(header.id) {
+                        Addressee::Waiting => Frame::Reply {
+                            id: header.id,
+                            // Without memory, the call fails with ENOMEM.
+                            reply: KVec::with_capacity(header.len as usize, GFP_KERNEL).ok(),
+                        },
+                        Addressee::Gone => Frame::Reply {
+                            id: header.id,
+                            reply: None,
+                        },
+                        Addressee::Unknown => {
+                            let n = self.protocol_error();
+                            pr_err!(
+                                "protocol error {}: a reply to call {}, which was never made; ending the helper\n",
+                                n,
+                                header.id
+                            );
+                            Frame::None
+                        }
+                    },
+                    Kind::Request => {
+                        let n = self.protocol_error();
+                        pr_err!(
+                            "protocol error {}: a request frame from the helper; ending the helper\n",
+                            n
+                        );
+                        Frame::None
+                    }
+                };
+                false
+            }
+            Event::Payload(data) => {
+                let Self {
+                    frame,
+                    lines,
+                    limit,
+                    ..
+                } = self;
+                match frame {
+                    Frame::Log => lines.feed(data, &mut |r| log_record(limit, now, r)),
+                    Frame::Reply {
+                        reply: Some(reply), ..
+                    } => {
+                        // Within the capacity taken for the whole payload.
+                        let _ = reply.extend_from_slice(data, GFP_KERNEL);
+                    }
+                    Frame::Reply { reply: None, .. } | Frame::None => {}
+                }
+                false
+            }
+            Event::End => {
+                match core::mem::replace(&mut self.frame, Frame::None) {
+                    // Lines may go on in the next log frame.
+                    Frame::Log => return true,
+                    // No memory for a reply fails its call with ENOMEM;
+                    // a reply no call waits for is counted as late.
+                    Frame::Reply { id, reply } => {
+                        if !self.channel.deliver(id, reply.ok_or(ENOMEM))
+                            && self.limit.check(now, false).log
+                        {
+                            let late = self.channel.late();
+                            pr_info!("late reply to call {} dropped ({} so far)\n", id, late);
+                        }
+                    }
+                    Frame::None => {}
+                }
+                false
+            }
+            Event::Malformed(e, header) => {
+                let mut hex = [0u8; 2 * HEADER_LEN];
+                for (i, byte) in header.iter().enumerate() {
+                    hex[2 * i] = HEX[usize::from(byte >> 4)];
+                    hex[2 * i + 1] = HEX[usize::from(byte & 0xf)];
+                }
+                // Hex digits only: safe to log as they are.
+                let hex = core::str::from_utf8(&hex).unwrap_or("");
+                let n = self.protocol_error();
+                match e {
+                    FrameError::TooLong(len) => pr_err!(
+                        "protocol error {}: a frame of {} bytes, over max_message={} (header {}); ending the helper\n",
+                        n, len, self.max_message, hex
+                    ),
+                    FrameError::UnknownKind(kind) => pr_err!(
+                        "protocol error {}: a frame of unknown kind {} (header {}); ending the helper\n",
+                        n, kind, hex
+                    ),
+                    FrameError::Reserved => pr_err!(
+                        "protocol error {}: a frame with reserved bits set (header {}); ending the helper\n",
+                        n, hex
+                    ),
+                }
+                false
+            }
+        }
+    }
+
+    /// Counts a protocol error and returns the count: the helper is ended
+    /// and calls in flight fail with `EPROTO`.
+    fn protocol_error(&mut self) -> u64 {
+        self.errors += 1;
+        self.broken = true;
+        self.errors
+    }
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Logs one record, or counts it if the rate limit says so.
+fn log_record(limit: &mut RateLimit, now_ms: u64, record: Record<'_>) {
+    let verdict = limit.check(now_ms, record.continued);
+    report_suppressed(verdict.report_suppressed);
+    if verdict.log {
+        pr_info!("From userspace: {}{}\n", record.text, record.mark());
+    } else if verdict.cut {
+        // The last logged record promised a continuation: keep the promise.
+        pr_warn!("rate limit: the rest of this line is suppressed\n");
+    }
+}
+
+fn report_suppressed(count: u64) {
+    if count > 0 {
+        pr_warn!("{} records suppressed\n", count);
+    }
+}

@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The helper's side of eprog's channel: serve the kernel's calls.
+//!
+//! ```ignore
+//! fn main() -> i32 {
+//!     let mut buf = [0u8; 128];
+//!     let _config = umh::read_config_line(&mut buf);
+//!     umh::serve(|request, reply| {
+//!         reply.push(request);
+//!     })
+//! }
+//! ```
+//!
+//! [`serve`] opens the channel (the hello), then answers one request after
+//! another until eprog closes the helper's stdin. From the hello on, stdout
+//! carries frames: [`crate::print`] then sends log frames, so logging goes
+//! on as before. No allocation: a request and its reply live on the stack
+//! (up to [`MESSAGE_MAX`] bytes each). The wire format is `src/frame.rs` of
+//! the module, which this crate compiles too.
+
+use core::sync::atomic::{AtomicBool, Ordering};
+
+pub use crate::frame::MESSAGE_MAX;
+use crate::frame::{Header, Kind, HEADER_LEN, HELLO};
+use crate::syscall;
+
+/// Set once the hello is out: stdout carries frames from then on.
+static FRAMED: AtomicBool = AtomicBool::new(false);
+
+/// The reply being built for one request.
+pub struct Reply<'a> {
+    buf: &'a mut [u8],
+    len: usize,
+}
+
+impl Reply<'_> {
+    /// Appends `bytes`; returns false, appending nothing, if they do not
+    /// fit in what is left of [`MESSAGE_MAX`].
+    pub fn push(&mut self, bytes: &[u8]) -> bool {
+        let Some(room) = self.buf.get_mut(self.len..self.len + bytes.len()) else {
+            return false;
+        };
+        room.copy_from_slice(bytes);
+        self.len += bytes.len();
+        true
+    }
+
+    /// What the reply holds so far.
+    pub fn as_bytes(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or_default()
+    }
+
+    /// Empties the reply.
+    pub fn clear(&mut self) {
+        self.len = 0;
+    }
+}
+
+/// Opens the channel: writes the hello. Afterwards [`crate::print`] writes
+/// log frames. [`serve`] calls it; call it yourself only to speak the
+/// protocol by hand (see [`read_request`] and [`send_reply`]).
+pub fn open() {
+    write_all(&HELLO);
+    FRAMED.store(true, Ordering::Relaxed);
+}
+
+/// Whether stdout carries frames.
+pub(crate) fn framed() -> bool {
+    FRAMED.load(Ordering::Relaxed)
+}
+
+/// Writes `text` as log frames.
+pub(crate) fn log(text: &[u8]) {
+    for chunk in text.chunks(MESSAGE_MAX as usize) {
+        send(Kind::Log, 0, chunk);
+    }
+}
+
+/// Answers requests with `handler` until eprog closes stdin; returns the
+/// exit status (0 then, 1 after a malformed request).
+pub fn serve(handler: impl FnMut(&[u8], &mut Reply<'_>)) -> i32 {
+    serve_every(0, || {}, handler)
+}
+
+/// As [`serve`], and calls `tick` at once and then every `interval_ms`
+/// milliseconds between requests (0: never).
+pub fn serve_every(
+    interval_ms: u32,
+    mut tick: impl FnMut(),
+    mut handler: impl FnMut(&[u8], &mut Reply<'_>),
+) -> i32 {
+    open();
+    let mut request = [0u8; MESSAGE_MAX as usize];
+    let mut reply = [0u8; MESSAGE_MAX as usize];
+    let mut next_tick = now_ms();
+    loop {
+        while interval_ms > 0 {
+            let now = now_ms();
+            if now >= next_tick {
+                tick();
+                next_tick = now + u64::from(interval_ms);
+            }
+            if syscall::wait_readable(0, (next_tick - now) as u32) != 0 {
+                break;
+            }
+        }
+        let Some((id, len)) = read_request(&mut request) else {
+            return 0;
+        };
+        let Some(len) = len else {
+            crate::print(b"malformed request frame\n");
+            return 1;
+        };
+        let mut out = Reply {
+            buf: &mut reply,
+            len: 0,
+        };
+        handler(request.get(..len).unwrap_or_default(), &mut out);
+        send_reply(id, out.as_bytes());
+    }
+}
+
+/// Reads the next request into `buf`: returns its id and length, the id
+/// and `None` for a malformed frame, or `None` at end of file.
+pub fn read_request(buf: &mut [u8; MESSAGE_MAX as usize]) -> Option<(u32, Option<usize>)> {
+    let mut header = [0u8; HEADER_LEN];
+    if !read_exact(&mut header) {
+        return None;
+    }
+    match Header::decode(&header, MESSAGE_MAX) {
+        Ok(h) if h.kind == Kind::Request => {
+            let body = buf.get_mut(..h.len as usize)?;
+            read_exact(body).then_some((h.id, Some(body.len())))
+        }
+        _ => Some((0, None)),
+    }
+}
+
+/// Sends the reply to call `id`.
+pub fn send_reply(id: u32, reply: &[u8]) {
+    send(Kind::Reply, id, reply);
+}
+
+fn send(kind: Kind, id: u32, payload: &[u8]) {
+    let header = Header {
+        kind,
+        id,
+        len: payload.len() as u32,
+    };
+    write_all(&header.encode());
+    write_all(payload);
+}
+
+fn write_all(mut bytes: &[u8]) {
+    while !bytes.is_empty() {
+        let n = syscall::write(1, bytes);
+        if n <= 0 {
+            return;
+        }
+        bytes = bytes.get(n as usize..).unwrap_or_default();
+    }
+}
+
+fn read_exact(mut buf: &mut [u8]) -> bool {
+    while !buf.is_empty() {
+        let n = syscall::read(0, buf);
+        if n <= 0 {
+            return false;
+        }
+        buf = buf.get_mut(n as usize..).unwrap_or_default();
+    }
+    true
+}
+
+fn now_ms() -> u64 {
+    syscall::monotonic_ns() / 1_000_000
+}

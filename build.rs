@@ -3,9 +3,9 @@
 //! Builds the Rust helpers: the default helper (`umh/`) for the host, so the
 //! host tests can run the very program the module embeds; and, for the
 //! architecture the QEMU tests boot (`EPROG_UMH_TARGET`, set by `tests/run`
-//! from its architecture table), the misbehaving test helper
-//! (`tests/helpers/`) and the std helper (`umh/std-helper/`), which the QEMU
-//! tests embed with `UMH_BLOB`.
+//! from its architecture table), the misbehaving and the channel test
+//! helpers (`tests/helpers/`) and the std helper (`umh/std-helper/`), which
+//! the QEMU tests embed with `UMH_BLOB`.
 //!
 //! They are built as Kbuild builds the helper: offline, locked, static, for
 //! a musl target, each with its `.cargo/config.toml` in effect.
@@ -42,6 +42,13 @@ const HELPERS: &[Helper] = &[
         manifest: "tests/helpers/Cargo.toml",
         bin: "misbehave",
         var: "EPROG_MISBEHAVE",
+        host: false,
+    },
+    Helper {
+        dir: "umh",
+        manifest: "tests/helpers/Cargo.toml",
+        bin: "channel",
+        var: "EPROG_CHANNEL_HELPER",
         host: false,
     },
     Helper {

@@ -1,27 +1,60 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The channel in a booted kernel: calls through `/dev/eprog` to the default
-//! helper and to the test helpers, and every way a call can fail.
+//! helper and to the channel test helper (`tests/helpers/src/channel.rs`),
+//! and every way a call can fail, each with its errno.
 
 mod common;
 
-use common::{boot, setting, Boot, Initramfs, MODULE_SHELL, SYSTEM};
+use common::{boot, build_module, setting, timestamp, Boot, Initramfs, MODULE_SHELL, SYSTEM};
 use std::fs;
+use std::sync::OnceLock;
 use std::time::Duration;
 
-/// Guest shell functions: `call REQUEST` makes one call through
-/// `/dev/eprog` and marks `@@ reply <text>` or `@@ error <message>`.
+/// Guest shell functions: `call KEY REQUEST` makes one call through
+/// `/dev/eprog` (one write, then read to end of file) and marks
+/// `@@ KEY reply <reply, newlines as |>` or `@@ KEY error <strerror>`, then
+/// `@@ KEY-took <seconds>`. `helper_pid` is the helper's pid.
 const CALL_SHELL: &str = "\
 call() {
+    local key=$1 t0=$(uptime_s) out
+    printf '%s' \"$2\" > /tmp/req-$key
     exec 3<>/dev/eprog
-    if printf '%s' \"$1\" >&3 2>/tmp/call-err; then mark reply \"$(cat <&3 | tr '\\n' '|')\"; else mark error \"$(cat /tmp/call-err)\"; fi
+    if dd if=/tmp/req-$key bs=65536 count=1 status=none >&3 2>/tmp/err-$key; then
+        mark $key reply \"$(cat <&3 | tr '\\n' '|')\"
+    else
+        mark $key error \"$(sed 's/.*: //' /tmp/err-$key)\"
+    fi
     exec 3>&-
+    mark $key-took $(awk \"BEGIN { print $(uptime_s) - $t0 }\")
 }
+helper_pid() { procs | awk '$3 == \"eprog_user\" { print $1 }'; }
 ";
 
+/// eprog.ko with the channel test helper embedded, built once.
+fn channel_ko() -> &'static [u8] {
+    static KO: OnceLock<Vec<u8>> = OnceLock::new();
+    KO.get_or_init(|| {
+        let blob = format!("UMH_BLOB={}", env!("EPROG_CHANNEL_HELPER"));
+        let (dir, log, ok) = build_module("channel", &setting("EPROG_KDIR_M"), &[&blob]);
+        assert!(
+            ok,
+            "building eprog.ko with the channel helper failed:\n{log}"
+        );
+        fs::read(dir.join("eprog.ko")).unwrap()
+    })
+}
+
+/// The out-of-tree module with the default helper.
+fn default_ko() -> Vec<u8> {
+    fs::read(setting("EPROG_KO")).unwrap()
+}
+
+/// Boots with `ko` as `/eprog.ko`, runs `body`, and checks that nothing
+/// is left and the kernel is clean.
 fn run(name: &str, ko: &[u8], body: &str) -> Boot {
     let script = format!(
-        "{SYSTEM}{MODULE_SHELL}{CALL_SHELL}ko=/eprog.ko\nmark shmem-before $(shmem)\n{body}\nleftovers\nreboot -f\n"
+        "{SYSTEM}{MODULE_SHELL}{CALL_SHELL}ko=/eprog.ko\nmark shmem-before $(shmem)\n{body}\nrm -f /tmp/req-* /tmp/err-* /tmp/big\nleftovers\nreboot -f\n"
     );
     let mut ramfs = Initramfs::with_init(&script);
     ramfs.file("eprog.ko", 0o644, ko);
@@ -30,20 +63,307 @@ fn run(name: &str, ko: &[u8], body: &str) -> Boot {
         &setting("EPROG_KDIR_M"),
         ramfs.finish(),
         "",
-        Duration::from_secs(180),
+        Duration::from_secs(240),
     );
     b.assert_clean();
+    assert_eq!(
+        b.marker("left"),
+        "0 0",
+        "a process, thread or the module survived; log: {}",
+        b.path.display()
+    );
+    assert_eq!(
+        b.marker("shmem-before"),
+        b.marker("shmem-after"),
+        "Shmem leaked; log: {}",
+        b.path.display()
+    );
     b
+}
+
+/// The value of `@@ key ...` after its first word (`reply` or `error`).
+fn answer(b: &Boot, key: &str) -> String {
+    b.marker(key)
+}
+
+fn took(b: &Boot, key: &str) -> f64 {
+    b.marker(&format!("{key}-took")).parse().unwrap()
+}
+
+fn count(b: &Boot, needle: &str) -> usize {
+    b.kernel_lines(needle).len()
 }
 
 #[test]
 #[ignore = "boots QEMU: run through 'make check'"]
-fn the_default_helper_answers_calls() {
-    let ko = fs::read(setting("EPROG_KO")).unwrap();
+fn the_default_helper_answers_calls_from_many_callers_at_once() {
     let b = run(
         "channel-default",
-        &ko,
-        "load\nls -l /dev/eprog\ncall 'echo hi there'\ncall 'settings Baud-Rate=0x1C200, debug=yes'\ncall 'settings 1a=2'\ncall 'nonsense'\nsleep 6\nunload",
+        &default_ko(),
+        "load interval_ms=300
+mark mode $(stat -c '%A %u' /dev/eprog)
+mkdir -p /etc; echo 'user:x:1000:1000::/:/bin/sh' > /etc/passwd
+su user -c 'cat /dev/eprog' 2>&1 | sed 's/^/@@ nonroot /'
+rm /etc/passwd
+call echo 'echo hi there'
+call good 'settings Baud-Rate=0x1C200, debug=yes name=\"eth 0\"'
+call bad 'settings speed=1 2fast=3'
+call what 'nonsense'
+for i in 1 2 3 4 5 6 7 8; do call c$i \"echo caller $i\" & done
+wait
+unload",
     );
-    println!("{}", b.log);
+    assert_eq!(b.marker("loaded"), "1");
+    assert_eq!(b.marker("mode"), "crw------- 0");
+    assert!(
+        b.marker("nonroot").contains("Permission denied"),
+        "a user other than root opened /dev/eprog"
+    );
+    assert_eq!(answer(&b, "echo"), "reply hi there");
+    assert_eq!(
+        answer(&b, "good"),
+        "reply baud_rate=115200|debug=1|name=\"eth 0\"|"
+    );
+    assert_eq!(
+        answer(&b, "bad"),
+        "reply error: a key must start with a letter at byte 8"
+    );
+    assert!(answer(&b, "what").starts_with("reply error: unknown request"));
+    for i in 1..=8 {
+        assert_eq!(answer(&b, &format!("c{i}")), format!("reply caller {i}"));
+    }
+    // Logging goes on beside the calls.
+    assert!(count(&b, "eprog: helper opened the channel") == 1);
+    assert!(count(&b, "eprog: From userspace: Hello, world!") >= 2);
+}
+
+#[test]
+#[ignore = "boots QEMU: run through 'make check'"]
+fn calls_in_flight_are_bounded_and_replies_may_come_in_any_order() {
+    // The helper holds what it gets until 300 ms pass without a request,
+    // then answers in reverse order: it sees at most max_inflight calls.
+    let callers = "for i in 1 2 3 4 5 6; do call $1$i \"caller $i\" & done; wait";
+    let b = run(
+        "channel-gather",
+        channel_ko(),
+        &format!(
+            "calls() {{ {callers}; }}
+load helper_args=mode=gather max_inflight=3
+mark phase bounded
+calls b
+unload
+load helper_args=mode=gather
+mark phase unbounded
+calls u
+unload"
+        ),
+    );
+    for key in ["b", "u"] {
+        for i in 1..=6 {
+            assert_eq!(
+                answer(&b, &format!("{key}{i}")),
+                format!("reply caller {i}"),
+                "log: {}",
+                b.path.display()
+            );
+        }
+    }
+    let gathered = |from, to| -> Vec<usize> {
+        b.between(from, to)
+            .iter()
+            .filter_map(|l| l.split("eprog: From userspace: gathered ").nth(1))
+            .map(|n| n.trim().parse().unwrap())
+            .collect()
+    };
+    let bounded = gathered("@@ phase bounded", "@@ phase unbounded");
+    assert_eq!(bounded.iter().sum::<usize>(), 6, "{bounded:?}");
+    assert_eq!(bounded.iter().max(), Some(&3), "{bounded:?}");
+    assert_eq!(gathered("@@ phase unbounded", ""), [6]);
+}
+
+#[test]
+#[ignore = "boots QEMU: run through 'make check'"]
+fn a_call_that_times_out_fails_with_etimedout_and_its_late_reply_is_dropped() {
+    let b = run(
+        "channel-timeout",
+        channel_ko(),
+        "load call_timeout_ms=500 max_message=32
+call late 'sleep 1500 too late'
+sleep 1.5
+call next 'echo next'
+call long 'echo 0123456789abcdefghijklmnopqrstuvwxyz'
+unload",
+    );
+    assert_eq!(answer(&b, "late"), "error Connection timed out");
+    let t = took(&b, "late");
+    assert!((0.45..1.0).contains(&t), "the timed-out call took {t} s");
+    // The late reply went to no one, certainly not to the next call.
+    assert_eq!(
+        count(&b, "eprog: late reply to call 1 dropped (1 so far)"),
+        1
+    );
+    assert_eq!(answer(&b, "next"), "reply next");
+    assert_eq!(answer(&b, "long"), "error Message too long");
+}
+
+#[test]
+#[ignore = "boots QEMU: run through 'make check'"]
+fn when_the_helper_dies_calls_in_flight_fail_at_once_and_new_calls_wait_for_the_next() {
+    let b = run(
+        "channel-reset",
+        channel_ko(),
+        "load call_timeout_ms=20000
+for i in 1 2 3; do call f$i \"sleep 15000 x\" & done
+sleep 0.5
+kill -KILL $(helper_pid)
+call again 'echo again'
+wait
+unload
+load call_timeout_ms=20000 restart=never
+kill -KILL $(helper_pid)
+sleep 0.5
+call gone 'echo gone'
+unload",
+    );
+    for i in 1..=3 {
+        let key = format!("f{i}");
+        assert_eq!(answer(&b, &key), "error Connection reset by peer");
+        let t = took(&b, &key);
+        assert!(t < 2.0, "a call in flight took {t} s to fail");
+    }
+    assert_eq!(
+        count(&b, "eprog: helper was killed by signal 9 (SIGKILL)"),
+        2
+    );
+    assert_eq!(count(&b, "eprog: restarting the helper (1 of 5)"), 1);
+    assert_eq!(answer(&b, "again"), "reply again");
+    // No helper will come: calls fail at once.
+    assert_eq!(
+        answer(&b, "gone"),
+        "error Cannot send after transport endpoint shutdown"
+    );
+    assert!(took(&b, "gone") < 1.0);
+}
+
+#[test]
+#[ignore = "boots QEMU: run through 'make check'"]
+fn a_malformed_frame_is_logged_and_counted_and_restarts_the_helper() {
+    let b = run(
+        "channel-protocol",
+        channel_ko(),
+        "load restart_limit=10 max_message=4096
+call behind0 'echo before'
+call forge 'forge'
+call ok1 'echo after forge'
+call oversize 'oversize 500' & sleep 0.2; call behind 'echo behind'; wait
+call ok2 'echo after oversize'
+call badkind 'badkind'
+call ok3 'echo after badkind'
+call big 'big 5000'
+call ok4 'echo after big'
+unload",
+    );
+    for key in ["forge", "oversize", "behind", "badkind", "big"] {
+        assert_eq!(answer(&b, key), "error Protocol error", "{key}");
+    }
+    for key in ["ok1", "ok2", "ok3", "ok4"] {
+        assert!(answer(&b, key).starts_with("reply after "), "{key}");
+    }
+    let errors = b.kernel_lines("eprog: protocol error ");
+    assert_eq!(errors.len(), 4, "{errors:?}");
+    assert_eq!(
+        errors[0],
+        "eprog: protocol error 1: a reply to call 2147418112, which was never made; ending the helper"
+    );
+    assert_eq!(
+        errors[1],
+        "eprog: protocol error 2: a frame of 65537 bytes, over max_message=4096 (header 010001000100000002000000); ending the helper"
+    );
+    assert_eq!(
+        errors[2],
+        "eprog: protocol error 3: a frame of unknown kind 9 (header 000000000000000009000000); ending the helper"
+    );
+    assert!(errors[3].starts_with("eprog: protocol error 4: a frame of 5000 bytes"));
+    assert_eq!(
+        count(&b, "eprog: helper was killed by signal 9 (SIGKILL)"),
+        4
+    );
+}
+
+#[test]
+#[ignore = "boots QEMU: run through 'make check'"]
+fn a_helper_that_stops_reading_holds_no_caller_past_its_timeout() {
+    // A hung helper takes one request and reads no more: the pipe fills,
+    // a request that no longer fits whole is cut, and the helper, whose
+    // stdin is now out of step, is ended and restarted.
+    let b = run(
+        "channel-hang",
+        channel_ko(),
+        "load call_timeout_ms=700
+call hang 'hang'
+head -c 60000 /dev/zero | tr '\\0' x > /tmp/big
+for i in 1 2; do
+    t0=$(uptime_s)
+    dd if=/tmp/big of=/dev/eprog bs=65536 count=1 status=none 2>&1 | sed \"s/.*: /@@ big$i /\"
+    mark big$i-took $(awk \"BEGIN { print $(uptime_s) - $t0 }\")
+done
+sleep 0.5
+call alive 'echo alive'
+unload",
+    );
+    assert_eq!(answer(&b, "hang"), "error Connection timed out");
+    assert_eq!(b.marker("big1"), "Connection timed out");
+    assert_eq!(b.marker("big2"), "Connection timed out");
+    for key in ["hang", "big1", "big2"] {
+        let t = took(&b, key);
+        assert!(t < 1.5, "{key} took {t} s with a 0.7 s timeout");
+    }
+    assert_eq!(
+        count(&b, "the helper did not take the request in time; ending it"),
+        1
+    );
+    assert_eq!(answer(&b, "alive"), "reply alive");
+}
+
+#[test]
+#[ignore = "boots QEMU: run through 'make check'"]
+fn a_helper_that_never_opened_the_channel_answers_eopnotsupp() {
+    let b = run(
+        "channel-plain",
+        channel_ko(),
+        "load helper_args=mode=text
+call plain 'echo anyone'
+unload",
+    );
+    assert_eq!(answer(&b, "plain"), "error Operation not supported");
+    assert!(took(&b, "plain") < 1.0);
+    assert!(count(&b, "eprog: From userspace: plain text, no channel") >= 1);
+    assert_eq!(count(&b, "eprog: helper opened the channel"), 0);
+}
+
+#[test]
+#[ignore = "boots QEMU: run through 'make check'"]
+fn rmmod_while_a_call_waits_is_refused_at_once_and_works_after_it() {
+    // An open /dev/eprog holds the module, as any driver's device does:
+    // rmmod cannot pull the channel from under a caller.
+    let b = run(
+        "channel-rmmod",
+        channel_ko(),
+        "load call_timeout_ms=2000
+call waiting 'sleep 10000 x' &
+sleep 0.5
+t0=$(uptime_s); rmmod eprog 2>/dev/null; mark busy-rc $?; mark busy-took $(awk \"BEGIN { print $(uptime_s) - $t0 }\")
+wait
+unload",
+    );
+    assert_ne!(
+        b.marker("busy-rc"),
+        "0",
+        "rmmod unloaded with a call waiting"
+    );
+    let t: f64 = b.marker("busy-took").parse().unwrap();
+    assert!(t < 0.5, "the refused rmmod took {t} s");
+    assert_eq!(answer(&b, "waiting"), "error Connection timed out");
+    assert_eq!(b.marker("rmmod"), "0");
+    let _ = timestamp;
 }

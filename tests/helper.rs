@@ -2,15 +2,92 @@
 
 //! The default helper as a process on the host, in the world eprog gives
 //! it: a root with nothing in it, fd 2 closed, an empty environment, and the
-//! configuration line on stdin.
+//! configuration line on stdin; its output read as the module reads it,
+//! with the module's own decoder (`src/frame.rs`).
 
+use eprog::frame::{Decoder, Event, Header, Kind, MESSAGE_MAX};
 use std::fs;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{ChildStdout, Command, Stdio};
+use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
 const HELPER: &str = env!("EPROG_HOST_HELPER");
+
+/// What the helper said, as the module sorts it.
+#[derive(Debug, PartialEq)]
+enum Said {
+    Hello,
+    /// A log line (frames or plain text), without its newline.
+    Line(String),
+    Reply(u32, Vec<u8>),
+}
+
+/// Reads `stdout` in a thread, as the module does.
+fn listen(mut stdout: ChildStdout) -> Receiver<Said> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut decoder = Decoder::new(MESSAGE_MAX);
+        let (mut line, mut reply, mut frame) = (Vec::new(), Vec::new(), None);
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stdout.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            let mut out = Vec::new();
+            decoder.feed(&buf[..n], &mut |e| match e {
+                Event::Hello => out.push(Said::Hello),
+                Event::Frame(h) => frame = Some(h),
+                Event::Text(t) | Event::Payload(t) if frame.is_none_or(|h| h.kind == Kind::Log) => {
+                    for &b in t {
+                        if b == b'\n' {
+                            out.push(Said::Line(String::from_utf8_lossy(&line).into()));
+                            line.clear();
+                        } else {
+                            line.push(b);
+                        }
+                    }
+                }
+                Event::Payload(t) => reply.extend_from_slice(t),
+                Event::End => {
+                    if let Some(h) = frame.take().filter(|h| h.kind == Kind::Reply) {
+                        out.push(Said::Reply(h.id, std::mem::take(&mut reply)));
+                    }
+                }
+                Event::Text(_) | Event::Malformed(..) => panic!("unexpected {e:?}"),
+            });
+            for said in out {
+                if tx.send(said).is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    rx
+}
+
+/// The next log line, skipping the hello.
+fn next_line(rx: &Receiver<Said>, timeout: Duration) -> Option<String> {
+    loop {
+        match rx.recv_timeout(timeout).ok()? {
+            Said::Line(l) => return Some(l),
+            Said::Hello => {}
+            other => panic!("expected a log line, got {other:?}"),
+        }
+    }
+}
+
+/// Sends request `id` as the module does.
+fn request(stdin: &mut impl Write, id: u32, payload: &[u8]) {
+    let header = Header {
+        kind: Kind::Request,
+        id,
+        len: payload.len() as u32,
+    };
+    stdin.write_all(&header.encode()).unwrap();
+    stdin.write_all(payload).unwrap();
+}
 
 /// An empty directory holding only the helper, to chroot into.
 fn empty_root(name: &str) -> PathBuf {
@@ -64,10 +141,11 @@ fn helper_greets_at_the_configured_interval_with_nothing_around_it() {
         .write_all(b"interval_ms=100\n")
         .unwrap();
     let start = Instant::now();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let said = listen(child.stdout.take().unwrap());
+    assert_eq!(said.recv().unwrap(), Said::Hello, "no hello first");
     let mut got = Vec::new();
     for _ in 0..4 {
-        got.push(lines.next().expect("the helper stopped talking").unwrap());
+        got.push(next_line(&said, Duration::from_secs(10)).expect("the helper stopped talking"));
     }
     let elapsed = start.elapsed();
     child.kill().unwrap();
@@ -92,21 +170,66 @@ fn helper_uses_the_default_interval_without_configuration() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let said = listen(child.stdout.take().unwrap());
     let start = Instant::now();
-    assert_eq!(lines.next().unwrap().unwrap(), "Hello, world!");
+    let first = next_line(&said, Duration::from_secs(10));
     // The second line is due after the 5 s default; none may come early.
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(lines.next());
-    });
-    let early = rx.recv_timeout(Duration::from_secs(2));
+    let early = next_line(&said, Duration::from_secs(2));
     child.kill().unwrap();
     child.wait().unwrap();
+    assert_eq!(first.as_deref(), Some("Hello, world!"));
     assert!(
-        early.is_err() || start.elapsed() >= Duration::from_secs(5),
+        early.is_none() || start.elapsed() >= Duration::from_secs(5),
         "second line came early"
     );
+}
+
+/// The default helper's calls, as the module makes them: answers by id,
+/// in order, among its log lines.
+#[test]
+fn helper_answers_echo_and_settings_calls_between_its_lines() {
+    let mut child = Command::new(HELPER)
+        .env_clear()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"interval_ms=50\n").unwrap();
+    let said = listen(child.stdout.take().unwrap());
+    let binary: Vec<u8> = (0..=255).collect();
+    let mut echo = b"echo ".to_vec();
+    echo.extend_from_slice(&binary);
+    request(&mut stdin, 7, &echo);
+    request(&mut stdin, 8, b"settings Speed=0x10,quiet=on");
+    request(&mut stdin, 9, b"settings speed=1 speed=2");
+    request(&mut stdin, 10, b"frobnicate");
+    let mut replies = Vec::new();
+    let mut lines = 0;
+    while replies.len() < 4 {
+        match said
+            .recv_timeout(Duration::from_secs(10))
+            .expect("no reply")
+        {
+            Said::Reply(id, r) => replies.push((id, r)),
+            Said::Line(l) => {
+                assert_eq!(l, "Hello, world!");
+                lines += 1;
+            }
+            Said::Hello => {}
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(lines >= 1, "no log line among the replies");
+    assert_eq!(replies[0], (7, binary));
+    assert_eq!(replies[1], (8, b"quiet=1\nspeed=16\n".to_vec()));
+    assert_eq!(replies[2].0, 9);
+    assert_eq!(
+        String::from_utf8_lossy(&replies[2].1),
+        "error: a key given twice at byte 8"
+    );
+    assert!(replies[3].1.starts_with(b"error: unknown request"));
 }
 
 /// The launcher's protocol, on the host: it reports the pid of its child
@@ -120,7 +243,6 @@ fn helper_uses_the_default_interval_without_configuration() {
     ignore = "needs root for a pid namespace: run as root, or through 'make check'"
 )]
 fn launcher_runs_the_helper_as_pid_1_of_a_new_namespace_after_the_go() {
-    use std::io::Read;
     use std::os::unix::fs::PermissionsExt;
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("launcher");
     let _ = fs::remove_dir_all(&dir);

@@ -79,12 +79,16 @@ pub(crate) fn log(text: &[u8]) {
 
 /// Answers requests with `handler` until eprog closes stdin; returns the
 /// exit status (0 then, 1 after a malformed request).
+///
+/// Read the configuration line first (see [`crate::read_config_line`]):
+/// requests follow it on stdin.
 pub fn serve(handler: impl FnMut(&[u8], &mut Reply<'_>)) -> i32 {
     serve_every(0, || {}, handler)
 }
 
 /// As [`serve`], and calls `tick` at once and then every `interval_ms`
-/// milliseconds between requests (0: never).
+/// milliseconds between requests (0: never); once stdin is closed, it
+/// goes on calling `tick`.
 pub fn serve_every(
     interval_ms: u32,
     mut tick: impl FnMut(),
@@ -106,6 +110,12 @@ pub fn serve_every(
             }
         }
         let Some((id, len)) = read_request(&mut request) else {
+            // eprog closed the channel; the periodic work goes on.
+            while interval_ms > 0 {
+                sleep_until(next_tick);
+                tick();
+                next_tick += u64::from(interval_ms);
+            }
             return 0;
         };
         let Some(len) = len else {
@@ -171,6 +181,13 @@ fn read_exact(mut buf: &mut [u8]) -> bool {
         buf = buf.get_mut(n as usize..).unwrap_or_default();
     }
     true
+}
+
+fn sleep_until(ms: u64) {
+    let now = now_ms();
+    if ms > now {
+        syscall::sleep_ms((ms - now).min(u64::from(u32::MAX)) as u32);
+    }
 }
 
 fn now_ms() -> u64 {

@@ -39,7 +39,7 @@ pub use config::{config_value, read_config_line};
 pub use io::{decimal, print, Stdout};
 pub use syscall::{
     close, exec, exit, fork, ignore_children, monotonic_ns, read, sleep_ms, unshare, wait_child,
-    write, CLONE_NEWPID,
+    wait_readable, write, CLONE_NEWPID,
 };
 
 /// Names the helper's `fn main() -> i32`; its result is the exit status.

@@ -70,6 +70,7 @@ pub fn normalise(text: &[u8], out: &mut impl FnMut(&[u8])) -> Result<(), Error> 
             return fail("too many pairs", at);
         };
         // The key.
+        let key_start = at;
         if !text[at].is_ascii_alphabetic() {
             return fail("a key must start with a letter", at);
         }
@@ -136,7 +137,7 @@ pub fn normalise(text: &[u8], out: &mut impl FnMut(&[u8])) -> Result<(), Error> 
             .iter()
             .any(|p| rest.first().is_some_and(|new| p.key() == new.key()))
         {
-            return fail("a key given twice", start);
+            return fail("a key given twice", key_start);
         }
         count += 1;
     }

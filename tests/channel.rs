@@ -111,6 +111,7 @@ call bad 'settings speed=1 2fast=3'
 call what 'nonsense'
 for i in 1 2 3 4 5 6 7 8; do call c$i \"echo caller $i\" & done
 wait
+sleep 0.7
 unload",
     );
     assert_eq!(b.marker("loaded"), "1");

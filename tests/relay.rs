@@ -3,6 +3,8 @@
 //! The relay's line assembly and escaping, on the host: the same source file
 //! (`src/relay.rs`) the module compiles.
 
+mod common;
+
 use eprog::relay::{LineAssembler, Record, CONTINUATION_MARK, RECORD_MAX};
 
 /// Feeds `chunks` as separate reads, then ends the stream; returns each
@@ -200,28 +202,9 @@ mod rate_limit {
     }
 }
 
-/// The fuzz target (`tests/fuzz`) checks the same invariants on any input;
-/// the suite runs it for a bounded time (`EPROG_FUZZ_SECONDS`, default 60).
+/// The fuzz target (`tests/fuzz`) checks the same invariants on any input.
 #[test]
 #[ignore = "needs nightly and cargo-fuzz: run through 'make check'"]
 fn fuzz_the_relay_for_a_bounded_time() {
-    let seconds = std::env::var("EPROG_FUZZ_SECONDS").unwrap_or_else(|_| "60".into());
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let out = std::process::Command::new("cargo")
-        .current_dir(dir)
-        .env("RUSTUP_TOOLCHAIN", "nightly")
-        .args(["fuzz", "run", "--fuzz-dir", "tests/fuzz", "relay", "--"])
-        .arg(format!("-max_total_time={seconds}"))
-        .output()
-        .expect("cannot run cargo fuzz");
-    // libFuzzer reports every new input: show only the end of it.
-    let err = String::from_utf8_lossy(&out.stderr);
-    let tail: Vec<_> = err.lines().rev().take(12).collect();
-    for line in tail.iter().rev() {
-        eprintln!("{line}");
-    }
-    assert!(
-        out.status.success(),
-        "the fuzzer found a failing input (see tests/fuzz/artifacts/)"
-    );
+    common::fuzz("relay");
 }

@@ -44,6 +44,7 @@ fn rust_code_is_rustfmt_clean() {
         "bench/*.rs",
         "tests/*.rs",
         "tests/common/mod.rs",
+        "tests/shared/*.rs",
         "tests/helpers/src/*.rs",
         "tests/fuzz/fuzz_targets/*.rs",
         "build.rs",

@@ -612,3 +612,26 @@ pub fn assert_starved_forks_were_harmless(b: &Boot) {
     );
     assert_eq!(b.marker("starve-rmmod"), "0");
 }
+
+/// Runs cargo-fuzz target `target` of `tests/fuzz` for a bounded time
+/// (`EPROG_FUZZ_SECONDS`, default 60); panics if it finds a failing input.
+pub fn fuzz(target: &str) {
+    let seconds = env::var("EPROG_FUZZ_SECONDS").unwrap_or_else(|_| "60".into());
+    let out = Command::new("cargo")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("RUSTUP_TOOLCHAIN", "nightly")
+        .args(["fuzz", "run", "--fuzz-dir", "tests/fuzz", target, "--"])
+        .arg(format!("-max_total_time={seconds}"))
+        .output()
+        .expect("cannot run cargo fuzz");
+    // libFuzzer reports every new input: show only the end of it.
+    let err = String::from_utf8_lossy(&out.stderr);
+    let tail: Vec<_> = err.lines().rev().take(12).collect();
+    for line in tail.iter().rev() {
+        eprintln!("{line}");
+    }
+    assert!(
+        out.status.success(),
+        "the {target} fuzzer found a failing input (see tests/fuzz/artifacts/{target}/)"
+    );
+}

@@ -6,7 +6,9 @@
 
 mod common;
 
-use common::{boot, build_module, setting, timestamp, Boot, Initramfs, MODULE_SHELL, SYSTEM};
+use common::{
+    boot, build_module, c_channel_helper, setting, Boot, Initramfs, MODULE_SHELL, SYSTEM,
+};
 use std::fs;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -366,5 +368,29 @@ unload",
     assert!(t < 0.5, "the refused rmmod took {t} s");
     assert_eq!(answer(&b, "waiting"), "error Connection timed out");
     assert_eq!(b.marker("rmmod"), "0");
-    let _ = timestamp;
+}
+
+#[test]
+#[ignore = "boots QEMU: run through 'make check'"]
+fn a_c_helper_serves_calls_through_the_c_header() {
+    let blob = format!("UMH_BLOB={}", c_channel_helper().display());
+    let (dir, log, ok) = build_module("channel-c", &setting("EPROG_KDIR_M"), &[&blob]);
+    assert!(
+        ok,
+        "building eprog.ko with the C channel helper failed:\n{log}"
+    );
+    let b = run(
+        "channel-c",
+        &fs::read(dir.join("eprog.ko")).unwrap(),
+        "load
+call c 'from C'
+for i in 1 2 3 4; do call c$i \"caller $i\" & done
+wait
+unload",
+    );
+    assert_eq!(answer(&b, "c"), "reply C: from C");
+    for i in 1..=4 {
+        assert_eq!(answer(&b, &format!("c{i}")), format!("reply C: caller {i}"));
+    }
+    assert_eq!(count(&b, "eprog: From userspace: C helper serving"), 1);
 }

@@ -115,7 +115,8 @@ fn c_asm_and_kconfig_pass_checkpatch() {
         "src/*.h",
         "blob.S",
         "Kconfig",
-        "tests/helpers/hello.c",
+        "umh/*.h",
+        "tests/helpers/*.c",
     ]);
     assert!(!sources.is_empty(), "no files for checkpatch");
     let out = Command::new("perl")

@@ -512,11 +512,23 @@ pub fn cc() -> String {
 
 /// The static C helper, built with `gcc -static`.
 pub fn c_helper() -> PathBuf {
-    let out = scratch().join("hello-c");
+    c_program("hello")
+}
+
+/// The static C channel helper on `umh/eprog_channel.h`.
+pub fn c_channel_helper() -> PathBuf {
+    c_program("echo")
+}
+
+/// `tests/helpers/<name>.c`, built static for the architecture under test.
+fn c_program(name: &str) -> PathBuf {
+    let out = scratch().join(format!("{name}-c"));
     run(Command::new(cc())
-        .args(["-static", "-Os", "-s", "-o"])
+        .args(["-static", "-Os", "-s", "-I"])
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("umh"))
+        .arg("-o")
         .arg(&out)
-        .arg(helpers().join("hello.c")));
+        .arg(helpers().join(format!("{name}.c"))));
     out
 }
 

@@ -99,24 +99,28 @@ pub fn serve_every(
     let mut reply = [0u8; MESSAGE_MAX as usize];
     let mut next_tick = now_ms();
     loop {
-        while interval_ms > 0 {
-            let now = now_ms();
-            if now >= next_tick {
-                tick();
-                next_tick = now + u64::from(interval_ms);
-            }
-            if syscall::wait_readable(0, (next_tick - now) as u32) != 0 {
-                break;
+        // Ticks until a request comes.
+        if interval_ms > 0 {
+            loop {
+                let now = now_ms();
+                if now >= next_tick {
+                    tick();
+                    next_tick = now + u64::from(interval_ms);
+                } else if syscall::wait_readable(0, (next_tick - now) as u32) != 0 {
+                    break;
+                }
             }
         }
         let Some((id, len)) = read_request(&mut request) else {
             // eprog closed the channel; the periodic work goes on.
-            while interval_ms > 0 {
+            if interval_ms == 0 {
+                return 0;
+            }
+            loop {
                 sleep_until(next_tick);
                 tick();
                 next_tick += u64::from(interval_ms);
             }
-            return 0;
         };
         let Some(len) = len else {
             crate::print(b"malformed request frame\n");

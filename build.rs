@@ -3,8 +3,8 @@
 //! Builds the Rust helpers: the default helper (`umh/`) for the host, so the
 //! host tests can run the very program the module embeds; and, for the
 //! architecture the QEMU tests boot (`EPROG_UMH_TARGET`, set by `tests/run`
-//! from its architecture table), the misbehaving and the channel test
-//! helpers (`tests/helpers/`) and the std helper (`umh/std-helper/`), which
+//! from its architecture table), the misbehaving, channel and benchmark
+//! test helpers (`tests/helpers/`) and the std helper (`umh/std-helper/`), which
 //! the QEMU tests embed with `UMH_BLOB`.
 //!
 //! They are built as Kbuild builds the helper: offline, locked, static, for
@@ -42,6 +42,13 @@ const HELPERS: &[Helper] = &[
         manifest: "tests/helpers/Cargo.toml",
         bin: "misbehave",
         var: "EPROG_MISBEHAVE",
+        host: false,
+    },
+    Helper {
+        dir: "umh",
+        manifest: "tests/helpers/Cargo.toml",
+        bin: "answer",
+        var: "EPROG_ANSWER",
         host: false,
     },
     Helper {

@@ -22,7 +22,9 @@ def main(src, out):
     blob = [int(r["blob_bytes"]) / 1024 for r in rows]
     resident = [int(r["shmem_kib"]) + int(r["rss_kib"]) for r in rows]
 
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4), gridspec_kw={"width_ratios": [3, 1.5]})
+    fig, (ax1, ax2, ax3) = plt.subplots(
+        1, 3, figsize=(14, 4), gridspec_kw={"width_ratios": [3, 1.5, 1.5]}
+    )
     x = range(len(names))
     ax1.bar([i - 0.2 for i in x], blob, 0.4, label="blob (KiB)")
     ax1.bar([i + 0.2 for i in x], resident, 0.4, label="resident: Shmem + VmRSS (KiB)")
@@ -44,6 +46,12 @@ def main(src, out):
     ax2.set_title(
         f"Lines/s: {extra['ratio']:.2f} / {extra['unbuffered_ratio']:.2f} of printk"
     )
+    eprog, umh = extra["eprog_1_median_us"], extra["umh_1_median_us"]
+    ax3.bar(["eprog_call", "call_usermode-\nhelper"], [eprog, umh], color=["tab:green", "tab:gray"])
+    ax3.set_yscale("log")
+    ax3.set_title(f"Round trip, median µs: {umh / eprog:.0f}x")
+    for i, v in enumerate([eprog, umh]):
+        ax3.annotate(f"{v:.0f}", (i, v), ha="center", va="bottom", fontsize=8)
     fig.tight_layout()
     fig.savefig(out, dpi=100)
 

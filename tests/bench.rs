@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! `make bench`: eprog's footprint and relay performance, measured in one
-//! QEMU boot and written to `bench/results.md` and `bench/footprint.png`.
+//! `make bench`: eprog's footprint, relay performance and channel round
+//! trips (against `call_usermodehelper`), measured in one QEMU boot and
+//! written to `bench/results.md` and `bench/footprint.png`.
 //! Figures are printed, never compared with goals (those are in the
 //! README); `make check` runs a short smoke run of the same boot that fails
 //! when any figure is no longer measured.
@@ -32,6 +33,10 @@ struct Plan {
     latency_lines: u32,
     /// The same lines written straight to `/dev/kmsg`, for the clocks' offset.
     kmsg_lines: u32,
+    /// Round trips through eprog's channel per run, and per-request
+    /// programs through `call_usermodehelper`.
+    channel_calls: u32,
+    umh_calls: u32,
 }
 
 const FULL: Plan = Plan {
@@ -39,6 +44,8 @@ const FULL: Plan = Plan {
     rounds: 7,
     latency_lines: 200,
     kmsg_lines: 100,
+    channel_calls: 4000,
+    umh_calls: 400,
 };
 
 /// Enough to prove that every figure is still measured, in a short boot.
@@ -48,6 +55,8 @@ const SMOKE: Plan = Plan {
     latency_lines: 20,
     // More than /dev/kmsg's default burst of 10, so its limit would show.
     kmsg_lines: 20,
+    channel_calls: 40,
+    umh_calls: 8,
 };
 
 struct Helper {
@@ -80,6 +89,41 @@ struct Results {
     latencies_us: Vec<f64>,
     /// `/dev/kmsg` lines that reached the log.
     kmsg_lines: usize,
+    /// Channel runs: eprog and call_usermodehelper, 1 and 4 callers.
+    channel: Vec<ChannelRun>,
+}
+
+/// One run of `bench/eprog_call_bench.c`.
+struct ChannelRun {
+    /// `eprog` or `umh`.
+    mode: String,
+    callers: u32,
+    calls: u32,
+    errors: u32,
+    calls_per_s: f64,
+    median_us: f64,
+    p99_us: f64,
+}
+
+impl ChannelRun {
+    /// Parses `mode=eprog callers=1 calls=40 errors=0 elapsed_ns=.. median_ns=.. p99_ns=..`.
+    fn parse(line: &str) -> Option<Self> {
+        let field = |key: &str| -> Option<&str> {
+            line.split_whitespace()
+                .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))
+        };
+        let num = |key: &str| -> Option<f64> { field(key)?.parse().ok() };
+        let calls = num("calls")?;
+        Some(Self {
+            mode: field("mode")?.to_string(),
+            callers: num("callers")? as u32,
+            calls: calls as u32,
+            errors: num("errors")? as u32,
+            calls_per_s: calls / (num("elapsed_ns")? / 1e9),
+            median_us: num("median_ns")? / 1e3,
+            p99_us: num("p99_ns")? / 1e3,
+        })
+    }
 }
 
 fn median(v: &[f64]) -> f64 {
@@ -184,13 +228,17 @@ fn measure(plan: &Plan) -> Results {
     let ceiling = root.join("target/modules/ceiling");
     let _ = fs::remove_dir_all(&ceiling);
     fs::create_dir_all(&ceiling).unwrap();
-    for f in ["Kbuild", "eprog_ceiling.rs"] {
+    for f in ["Kbuild", "eprog_ceiling.rs", "eprog_call_bench.c"] {
         fs::copy(root.join("bench").join(f), ceiling.join(f)).unwrap();
     }
+    // eprog_call comes from the out-of-tree eprog.ko.
+    let symvers = setting("EPROG_KO").with_file_name("Module.symvers");
     run(Command::new("make")
         .arg("-C")
         .arg(&kdir)
         .arg(format!("M={}", ceiling.display()))
+        .arg(format!("EPROG_DIR={}", root.display()))
+        .arg(format!("KBUILD_EXTRA_SYMBOLS={}", symvers.display()))
         .args([&llvm(), "modules"]));
 
     let mut script = format!(
@@ -219,6 +267,7 @@ mark footprint {name} $((s1 - s0)) $rss $(ts 'loading the embedded helper' head)
         ));
     }
     let (rounds, lat, kmsg) = (plan.rounds, plan.latency_lines, plan.kmsg_lines);
+    let (channel, umh) = (plan.channel_calls, plan.umh_calls);
     // Latency lines leave the guest as '@@ lat <source> <seconds> <ns>': no
     // bracketed timestamp, which the harness would split off its marker.
     script.push_str(&format!(
@@ -247,6 +296,18 @@ wait_exit
 dmesg | sed -n -e 's/^\[ *\([0-9.]*\)\] eprog: From userspace: lat \([0-9]*\)$/@@ lat relay \1 \2/p' \
     -e 's/^\[ *\([0-9.]*\)\] lat \([0-9]*\)$/@@ lat kmsg \1 \2/p'
 rmmod eprog
+# Channel round trips: eprog's default helper, then one program per request.
+insmod /tiny.ko interval_ms=100000
+for callers in 1 4; do
+    for run in 'eprog {channel}' 'umh {umh}'; do
+        set -- $run
+        dmesg -c > /dev/null
+        insmod /eprog_call_bench.ko mode=$1 calls=$2 callers=$callers
+        rmmod eprog_call_bench
+        dmesg | sed -n 's/.*eprog_call_bench: \(mode=.*\)/@@ channel \1/p'
+    done
+done
+rmmod eprog
 reboot -f
 "#
     ));
@@ -254,11 +315,10 @@ reboot -f
     for h in &helpers {
         ramfs.file(&format!("{}.ko", h.name), 0o644, &fs::read(&h.ko).unwrap());
     }
-    ramfs.file(
-        "eprog_ceiling.ko",
-        0o644,
-        &fs::read(ceiling.join("eprog_ceiling.ko")).unwrap(),
-    );
+    for module in ["eprog_ceiling.ko", "eprog_call_bench.ko"] {
+        ramfs.file(module, 0o644, &fs::read(ceiling.join(module)).unwrap());
+    }
+    ramfs.file("answer", 0o755, &fs::read(env!("EPROG_ANSWER")).unwrap());
     ramfs.file(
         "misbehave",
         0o755,
@@ -340,6 +400,14 @@ reboot -f
         printk: rates("printk"),
         latencies_us: stamped.iter().map(|d| (d - offset) / 1e3).collect(),
         kmsg_lines: offsets.len(),
+        channel: b
+            .markers("channel")
+            .iter()
+            .map(|l| {
+                ChannelRun::parse(l)
+                    .unwrap_or_else(|| panic!("bad '@@ channel {l}'; log: {}", b.path.display()))
+            })
+            .collect(),
     }
 }
 
@@ -388,6 +456,45 @@ impl Results {
             "latencies {:?} µs",
             self.latencies_us
         );
+        let runs: Vec<(&str, u32, u32)> = self
+            .channel
+            .iter()
+            .map(|r| (r.mode.as_str(), r.callers, r.calls))
+            .collect();
+        let (channel, umh) = (plan.channel_calls, plan.umh_calls);
+        assert_eq!(
+            runs,
+            [
+                ("eprog", 1, channel),
+                ("umh", 1, umh),
+                ("eprog", 4, channel),
+                ("umh", 4, umh)
+            ],
+            "channel runs measured"
+        );
+        for r in &self.channel {
+            assert_eq!(r.errors, 0, "{} calls failed in mode {}", r.errors, r.mode);
+            for v in [r.calls_per_s, r.median_us, r.p99_us] {
+                assert!(v.is_finite() && v > 0.0, "mode {}: {v}", r.mode);
+            }
+        }
+    }
+
+    /// The channel run of `mode` with `callers`.
+    fn channel_run(&self, mode: &str, callers: u32) -> &ChannelRun {
+        self.channel
+            .iter()
+            .find(|r| r.mode == mode && r.callers == callers)
+            .expect("measured")
+    }
+
+    /// How much faster eprog's round trip is than a program per request
+    /// (median latency with one caller), and its calls per second against
+    /// theirs with four callers.
+    fn channel_ratios(&self) -> (f64, f64) {
+        let (e1, u1) = (self.channel_run("eprog", 1), self.channel_run("umh", 1));
+        let (e4, u4) = (self.channel_run("eprog", 4), self.channel_run("umh", 4));
+        (u1.median_us / e1.median_us, e4.calls_per_s / u4.calls_per_s)
     }
 
     /// Median lines/s and median ratio to printk's, per round.
@@ -442,12 +549,39 @@ impl Results {
              - *start*: kernel timestamps from the module's init to the first relayed line.\n\
              - *stop*: `rmmod` until everything is freed, timed from user space.\n\
              - Throughput and latency are the relay's, measured with the test helper \
-             (`tests/helpers`, modes `burst`, `burst-unbuffered` and `latency`).\n",
+             (`tests/helpers`, modes `burst`, `burst-unbuffered` and `latency`).\n\n\
+             ## Channel round trips\n\n\
+             Kernel threads (`bench/eprog_call_bench.c`) ask `echo bench` and check the answer, \
+             in two ways in the same boot: through eprog's channel (`eprog_call()`, the default \
+             helper), and the kernel's way without eprog, one `call_usermodehelper(UMH_WAIT_PROC)` \
+             per request of a static program that answers with its exit status \
+             (`tests/helpers/src/answer.rs`, {} bytes, on the same runtime as eprog's helper: the \
+             per-request way at its best).\n\n\
+             | way | callers | calls | calls/s | median µs | p99 µs |\n\
+             | --- | ---: | ---: | ---: | ---: | ---: |\n",
             plan.rounds,
             self.latencies_us.len(),
             median(&self.latencies_us),
             percentile(&self.latencies_us, 0.99),
             self.kmsg_lines,
+            fs::metadata(env!("EPROG_ANSWER")).unwrap().len(),
+        );
+        for r in &self.channel {
+            let way = match r.mode.as_str() {
+                "eprog" => "eprog_call(), the channel",
+                _ => "call_usermodehelper per request",
+            };
+            let _ = writeln!(
+                md,
+                "| {way} | {} | {} | {:.0} | {:.0} | {:.0} |",
+                r.callers, r.calls, r.calls_per_s, r.median_us, r.p99_us
+            );
+        }
+        let (latency, throughput) = self.channel_ratios();
+        let _ = writeln!(
+            md,
+            "\neprog's round trip is **{latency:.0}x** faster than a program per request \
+             (median, one caller); with four callers it makes **{throughput:.0}x** the calls per second."
         );
         md
     }
@@ -485,6 +619,13 @@ impl Results {
             median(&self.latencies_us),
             percentile(&self.latencies_us, 0.99)
         );
+        for r in &self.channel {
+            let _ = writeln!(
+                csv,
+                "#{}_{}_median_us,{:.1}\n#{}_{}_calls_per_s,{:.0}",
+                r.mode, r.callers, r.median_us, r.mode, r.callers, r.calls_per_s
+            );
+        }
         let bench = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench");
         fs::write(bench.join("results.md"), &md).unwrap();
         fs::write(bench.join("results.csv"), &csv).unwrap();

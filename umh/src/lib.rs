@@ -19,6 +19,8 @@
 //! ```
 #![cfg_attr(not(test), no_std)]
 
+#[cfg(not(test))]
+mod args;
 pub mod channel;
 mod config;
 // The module's wire format, compiled here too.
@@ -34,6 +36,8 @@ pub mod settings;
 #[cfg_attr(test, allow(dead_code))] // Some calls serve only the runtime proper.
 mod syscall;
 
+#[cfg(not(test))]
+pub use args::arg;
 pub use channel::{serve, serve_every, Reply};
 pub use config::{config_value, read_config_line};
 pub use io::{decimal, print, Stdout};

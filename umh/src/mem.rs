@@ -71,3 +71,17 @@ pub unsafe extern "C" fn bcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
     // SAFETY: Same contract as `memcmp`.
     unsafe { memcmp(a, b, n) }
 }
+
+/// # Safety
+///
+/// `s` must point to a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn strlen(s: *const u8) -> usize {
+    let mut n = 0;
+    // SAFETY: The string is NUL-terminated (caller), so every byte up to
+    // and including the NUL is readable.
+    while unsafe { *s.add(n) } != 0 {
+        n += 1;
+    }
+    n
+}

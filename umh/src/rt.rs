@@ -8,13 +8,14 @@ extern "Rust" {
 }
 
 // The kernel enters at `_start` with the stack pointer on argc; nothing else
-// is set up. Clear the frame pointer for unwinders and align the stack as
-// the C ABI requires, then go to Rust.
+// is set up. Clear the frame pointer for unwinders, hand the stack pointer
+// to Rust (for the arguments) and align the stack as the C ABI requires.
 #[cfg(target_arch = "x86_64")]
 core::arch::global_asm!(
     ".globl _start",
     "_start:",
     "xor ebp, ebp",
+    "mov rdi, rsp",
     "and rsp, -16",
     "call {start}",
     "ud2",
@@ -27,12 +28,14 @@ core::arch::global_asm!(
     "_start:",
     "mov x29, xzr",
     "mov x30, xzr",
+    "mov x0, sp",
     "bl {start}",
     "udf #0",
     start = sym start,
 );
 
-extern "C" fn start() -> ! {
+extern "C" fn start(stack: *const usize) -> ! {
+    crate::args::init(stack);
     // eprog starts helpers with fd 2 closed. Point it at stdout, so that
     // whatever a helper writes to stderr reaches the kernel log too (and no
     // file it opens later becomes fd 2 by accident).

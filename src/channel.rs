@@ -177,7 +177,8 @@ impl Channel {
 
     /// Writes one request frame, within the caller's deadline. The pipe is
     /// non-blocking (see `connect`): a helper that stops reading cannot
-    /// hold a caller past its timeout.
+    /// hold a caller past its timeout. One write for the whole frame: up to
+    /// a page, the pipe takes it whole or not at all.
     fn send(
         &self,
         stdin: &FileRef,
@@ -185,34 +186,36 @@ impl Channel {
         payload: &[u8],
         deadline: u64,
     ) -> Result<(), Sent> {
+        let mut frame = KVec::with_capacity(header.len() + payload.len(), GFP_KERNEL)
+            .map_err(|_| Sent::Nothing(ENOMEM))?;
+        // Within the capacity just taken: these do not fail.
+        let _ = frame.extend_from_slice(header, GFP_KERNEL);
+        let _ = frame.extend_from_slice(payload, GFP_KERNEL);
         let _writer = self.writer.lock();
-        let mut sent = 0;
-        for mut part in [header, payload] {
-            while !part.is_empty() {
-                let cut = |e| {
-                    if sent == 0 {
-                        Sent::Nothing(e)
-                    } else {
-                        Sent::Part(e)
-                    }
-                };
-                let left = deadline.saturating_sub(now_ms());
-                if left == 0 {
-                    return Err(cut(code!(ETIMEDOUT)));
+        let mut left = &frame[..];
+        while !left.is_empty() {
+            let cut = |e| {
+                if left.len() == frame.len() {
+                    Sent::Nothing(e)
+                } else {
+                    Sent::Part(e)
                 }
-                match stdin.wait_writable(left) {
-                    Ok(true) => {}
-                    Ok(false) => continue,
-                    Err(_) => return Err(cut(EINTR)),
+            };
+            match stdin.write(left) {
+                Ok(n) => {
+                    left = &left[n..];
+                    continue;
                 }
-                match stdin.write(part) {
-                    Ok(n) => {
-                        sent += n;
-                        part = &part[n..];
-                    }
-                    Err(e) if e == EAGAIN => {}
-                    Err(_) => return Err(Sent::Dead),
-                }
+                Err(e) if e == EAGAIN => {}
+                Err(_) => return Err(Sent::Dead),
+            }
+            // The pipe is full: wait for room, within the deadline.
+            let wait = deadline.saturating_sub(now_ms());
+            if wait == 0 {
+                return Err(cut(code!(ETIMEDOUT)));
+            }
+            if stdin.wait_writable(wait).is_err() {
+                return Err(cut(EINTR));
             }
         }
         Ok(())

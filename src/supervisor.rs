@@ -363,14 +363,17 @@ impl Worker {
             // Wait for output, but no longer than until suppressed records
             // are due to be reported: a burst followed by silence must not
             // hide its count until the helper speaks again.
-            let due = inbound.report_due().map(|due| due.saturating_sub(now_ms()));
-            match stdout.wait_readable(due) {
-                Ok(true) => {}
-                Ok(false) => {
-                    inbound.report_due_now(now_ms());
-                    continue;
+            // Without a report due, the read itself waits (one call less
+            // on a channel round trip).
+            if let Some(due) = inbound.report_due() {
+                match stdout.wait_readable(Some(due.saturating_sub(now_ms()))) {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        inbound.report_due_now(now_ms());
+                        continue;
+                    }
+                    Err(_) => continue,
                 }
-                Err(_) => continue,
             }
             match stdout.read(&mut buf[..]) {
                 Ok(0) => return Read::End,

@@ -95,13 +95,18 @@ pub fn serve_every(
     mut handler: impl FnMut(&[u8], &mut Reply<'_>),
 ) -> i32 {
     open();
-    let mut request = [0u8; MESSAGE_MAX as usize];
-    let mut reply = [0u8; MESSAGE_MAX as usize];
+    let mut input = Input {
+        buf: [0; FRAME_MAX],
+        start: 0,
+        end: 0,
+    };
+    // The reply goes out in one write, its header in front.
+    let mut out = [0u8; FRAME_MAX];
     let mut next_tick = now_ms();
     loop {
         // Ticks until a request comes.
         if interval_ms > 0 {
-            loop {
+            while input.is_empty() {
                 let now = now_ms();
                 if now >= next_tick {
                     tick();
@@ -111,27 +116,102 @@ pub fn serve_every(
                 }
             }
         }
-        let Some((id, len)) = read_request(&mut request) else {
-            // eprog closed the channel; the periodic work goes on.
-            if interval_ms == 0 {
-                return 0;
+        let (id, request) = match input.next() {
+            Ok(Some(frame)) => frame,
+            Ok(None) => {
+                // eprog closed the channel; the periodic work goes on.
+                if interval_ms == 0 {
+                    return 0;
+                }
+                loop {
+                    sleep_until(next_tick);
+                    tick();
+                    next_tick += u64::from(interval_ms);
+                }
             }
-            loop {
-                sleep_until(next_tick);
-                tick();
-                next_tick += u64::from(interval_ms);
+            Err(()) => {
+                crate::print(b"malformed request frame\n");
+                return 1;
             }
         };
-        let Some(len) = len else {
-            crate::print(b"malformed request frame\n");
-            return 1;
+        let (head, body) = out.split_at_mut(HEADER_LEN);
+        let mut reply = Reply { buf: body, len: 0 };
+        handler(request, &mut reply);
+        let len = reply.len;
+        let header = Header {
+            kind: Kind::Reply,
+            id,
+            len: len as u32,
         };
-        let mut out = Reply {
-            buf: &mut reply,
-            len: 0,
+        head.copy_from_slice(&header.encode());
+        write_all(out.get(..HEADER_LEN + len).unwrap_or_default());
+    }
+}
+
+/// The largest frame.
+const FRAME_MAX: usize = HEADER_LEN + MESSAGE_MAX as usize;
+
+/// Buffered stdin: one read usually brings a whole request, or several.
+///
+/// # Invariants
+///
+/// `start <= end <= FRAME_MAX`; `buf[start..end]` is read and not yet used.
+struct Input {
+    buf: [u8; FRAME_MAX],
+    start: usize,
+    end: usize,
+}
+
+impl Input {
+    fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
+
+    /// Reads until `buf[start..]` holds `n` bytes; false at end of file.
+    fn fill(&mut self, n: usize) -> bool {
+        if self.start + n > FRAME_MAX {
+            // Room for a whole frame at the front.
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        while self.end - self.start < n {
+            let got = syscall::read(0, self.buf.get_mut(self.end..).unwrap_or_default());
+            if got <= 0 {
+                return false;
+            }
+            self.end += got as usize;
+        }
+        true
+    }
+
+    /// The next request: its id and bytes, `None` at end of file, or an
+    /// error for a malformed frame.
+    fn next(&mut self) -> Result<Option<(u32, &[u8])>, ()> {
+        if !self.fill(HEADER_LEN) {
+            return Ok(None);
+        }
+        let mut bytes = [0u8; HEADER_LEN];
+        bytes.copy_from_slice(
+            self.buf
+                .get(self.start..self.start + HEADER_LEN)
+                .ok_or(())?,
+        );
+        let header = match Header::decode(&bytes, MESSAGE_MAX) {
+            Ok(h) if h.kind == Kind::Request => h,
+            _ => return Err(()),
         };
-        handler(request.get(..len).unwrap_or_default(), &mut out);
-        send_reply(id, out.as_bytes());
+        let len = HEADER_LEN + header.len as usize;
+        if !self.fill(len) {
+            return Ok(None);
+        }
+        let frame = self.start;
+        self.start += len;
+        if self.start == self.end {
+            (self.start, self.end) = (0, 0);
+        }
+        let request = self.buf.get(frame + HEADER_LEN..frame + len).ok_or(())?;
+        Ok(Some((header.id, request)))
     }
 }
 

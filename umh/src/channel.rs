@@ -41,7 +41,11 @@ impl Reply<'_> {
         let Some(room) = self.buf.get_mut(self.len..self.len + bytes.len()) else {
             return false;
         };
-        room.copy_from_slice(bytes);
+        // Not copy_from_slice(), whose length check would pull in
+        // `core::fmt` (see `rt.rs`).
+        for (to, from) in room.iter_mut().zip(bytes) {
+            *to = *from;
+        }
         self.len += bytes.len();
         true
     }
@@ -170,8 +174,14 @@ impl Input {
     /// Reads until `buf[start..]` holds `n` bytes; false at end of file.
     fn fill(&mut self, n: usize) -> bool {
         if self.start + n > FRAME_MAX {
-            // Room for a whole frame at the front.
-            self.buf.copy_within(self.start..self.end, 0);
+            // Room for a whole frame at the front (byte by byte: see
+            // `Reply::push`).
+            for i in 0..self.end - self.start {
+                let byte = self.buf.get(self.start + i).copied().unwrap_or(0);
+                if let Some(to) = self.buf.get_mut(i) {
+                    *to = byte;
+                }
+            }
             self.end -= self.start;
             self.start = 0;
         }

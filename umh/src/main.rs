@@ -22,10 +22,11 @@ fn main() -> i32 {
 }
 
 fn answer(request: &[u8], reply: &mut umh::Reply<'_>) {
-    let (verb, rest) = match request.iter().position(|&b| b == b' ') {
-        Some(at) => (&request[..at], &request[at + 1..]),
-        None => (request, &[][..]),
-    };
+    let mut words = request.splitn(2, |&b| b == b' ');
+    let (verb, rest) = (
+        words.next().unwrap_or_default(),
+        words.next().unwrap_or_default(),
+    );
     match verb {
         b"echo" => {
             reply.push(rest);

@@ -71,7 +71,7 @@ pub fn normalise(text: &[u8], out: &mut impl FnMut(&[u8])) -> Result<(), Error> 
         };
         // The key.
         let key_start = at;
-        if !text[at].is_ascii_alphabetic() {
+        if !text.get(at).is_some_and(u8::is_ascii_alphabetic) {
             return fail("a key must start with a letter", at);
         }
         while let Some(&b) = text.get(at) {
@@ -113,7 +113,7 @@ pub fn normalise(text: &[u8], out: &mut impl FnMut(&[u8])) -> Result<(), Error> 
                 return fail("a quoted value needs its closing '\"'", start);
             }
             at += 1;
-            pair.value = &text[start + 1..at - 1];
+            pair.value = text.get(start + 1..at - 1).unwrap_or_default();
         } else {
             while let Some(&b) = text.get(at) {
                 if is_gap(b) {
@@ -127,12 +127,12 @@ pub fn normalise(text: &[u8], out: &mut impl FnMut(&[u8])) -> Result<(), Error> 
             if at == start {
                 return fail("empty value", at);
             }
-            pair.value = &text[start..at];
+            pair.value = text.get(start..at).unwrap_or_default();
         }
         if text.get(at).is_some_and(|&b| !is_gap(b)) {
             return fail("pairs must be separated by space or ','", at);
         }
-        let (done, rest) = pairs.split_at(count);
+        let (done, rest) = pairs.split_at_checked(count).unwrap_or_default();
         if done
             .iter()
             .any(|p| rest.first().is_some_and(|new| p.key() == new.key()))
@@ -141,13 +141,16 @@ pub fn normalise(text: &[u8], out: &mut impl FnMut(&[u8])) -> Result<(), Error> 
         }
         count += 1;
     }
-    let pairs = &mut pairs[..count];
+    // The helper has no `core::fmt` (see `rt.rs`): no indexing that could
+    // panic with a formatted message below.
+    let pairs = pairs.get_mut(..count).unwrap_or_default();
     // Insertion sort: few pairs, no allocation.
     for i in 1..pairs.len() {
-        let mut j = i;
-        while j > 0 && pairs[j - 1].key() > pairs[j].key() {
-            pairs.swap(j - 1, j);
-            j -= 1;
+        for j in (1..=i).rev() {
+            match pairs.get_mut(j - 1..=j) {
+                Some([a, b]) if a.key() > b.key() => core::mem::swap(a, b),
+                _ => break,
+            }
         }
     }
     for pair in pairs.iter() {

@@ -44,8 +44,8 @@ const FULL: Plan = Plan {
     rounds: 7,
     latency_lines: 200,
     kmsg_lines: 100,
-    channel_calls: 4000,
-    umh_calls: 400,
+    channel_calls: 20000,
+    umh_calls: 2000,
 };
 
 /// Enough to prove that every figure is still measured, in a short boot.

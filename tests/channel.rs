@@ -7,7 +7,8 @@
 mod common;
 
 use common::{
-    boot, build_module, c_channel_helper, setting, Boot, Initramfs, MODULE_SHELL, SYSTEM,
+    assert_nothing_left, boot, build_module, c_channel_helper, setting, Boot, Initramfs,
+    MODULE_SHELL, SYSTEM,
 };
 use std::fs;
 use std::sync::OnceLock;
@@ -68,18 +69,7 @@ fn run(name: &str, ko: &[u8], body: &str) -> Boot {
         Duration::from_secs(240),
     );
     b.assert_clean();
-    assert_eq!(
-        b.marker("left"),
-        "0 0",
-        "a process, thread or the module survived; log: {}",
-        b.path.display()
-    );
-    assert_eq!(
-        b.marker("shmem-before"),
-        b.marker("shmem-after"),
-        "Shmem leaked; log: {}",
-        b.path.display()
-    );
+    assert_nothing_left(&b);
     b
 }
 

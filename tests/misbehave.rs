@@ -15,8 +15,8 @@
 mod common;
 
 use common::{
-    assert_starved_forks_were_harmless, boot, build_module, setting, timestamp, Boot, Initramfs,
-    MODULE_SHELL, STARVE_CASES, STARVE_SHELL, SYSTEM,
+    assert_nothing_left, assert_starved_forks_were_harmless, boot, build_module, setting,
+    timestamp, Boot, Initramfs, MODULE_SHELL, STARVE_CASES, STARVE_SHELL, SYSTEM,
 };
 use std::fs;
 use std::sync::OnceLock;
@@ -52,22 +52,6 @@ fn run(name: &str, body: &str) -> Boot {
     );
     b.assert_clean();
     b
-}
-
-/// Nothing of eprog is left and Shmem is back at its baseline.
-fn assert_nothing_left(b: &Boot) {
-    assert_eq!(
-        b.marker("left"),
-        "0 0",
-        "a process, thread or the module survived; log: {}",
-        b.path.display()
-    );
-    assert_eq!(
-        b.marker("shmem-before"),
-        b.marker("shmem-after"),
-        "Shmem leaked; log: {}",
-        b.path.display()
-    );
 }
 
 fn assert_prompt_rmmod(b: &Boot) {

@@ -647,3 +647,19 @@ pub fn fuzz(target: &str) {
         "the {target} fuzzer found a failing input (see tests/fuzz/artifacts/{target}/)"
     );
 }
+
+/// Nothing of eprog is left and Shmem is back at its baseline.
+pub fn assert_nothing_left(b: &Boot) {
+    assert_eq!(
+        b.marker("left"),
+        "0 0",
+        "a process, thread or the module survived; log: {}",
+        b.path.display()
+    );
+    assert_eq!(
+        b.marker("shmem-before"),
+        b.marker("shmem-after"),
+        "Shmem leaked; log: {}",
+        b.path.display()
+    );
+}

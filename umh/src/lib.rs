@@ -17,6 +17,9 @@
 //!     0
 //! }
 //! ```
+//!
+//! A helper that the kernel calls like a function serves its requests with
+//! [`serve`] (see [`channel`]).
 #![cfg_attr(not(test), no_std)]
 
 #[cfg(not(test))]

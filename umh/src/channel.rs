@@ -19,6 +19,7 @@
 //! (up to [`MESSAGE_MAX`] bytes each). The wire format is `src/frame.rs` of
 //! the module, which this crate compiles too.
 
+use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicBool, Ordering};
 
 pub use crate::frame::MESSAGE_MAX;
@@ -98,14 +99,18 @@ pub fn serve_every(
     mut tick: impl FnMut(),
     mut handler: impl FnMut(&[u8], &mut Reply<'_>),
 ) -> i32 {
+    let Some(Buffers { input, output }) = take_buffers() else {
+        crate::print(b"umh::serve: called twice\n");
+        return 1;
+    };
     open();
     let mut input = Input {
-        buf: [0; FRAME_MAX],
+        buf: input,
         start: 0,
         end: 0,
     };
     // The reply goes out in one write, its header in front.
-    let mut out = [0u8; FRAME_MAX];
+    let out = output;
     let mut next_tick = now_ms();
     loop {
         // Ticks until a request comes.
@@ -155,13 +160,40 @@ pub fn serve_every(
 /// The largest frame.
 const FRAME_MAX: usize = HEADER_LEN + MESSAGE_MAX as usize;
 
+/// The server's request and reply buffers, in `.bss`: pages that are never
+/// touched cost no memory, so a helper that gets small requests stays
+/// small (on its stack, zeroing them would make 128 KiB resident).
+struct Buffers {
+    input: &'static mut [u8; FRAME_MAX],
+    output: &'static mut [u8; FRAME_MAX],
+}
+
+struct Static(UnsafeCell<[[u8; FRAME_MAX]; 2]>);
+
+// SAFETY: Only `take_buffers` reaches the cell, once.
+unsafe impl Sync for Static {}
+
+static BUFFERS: Static = Static(UnsafeCell::new([[0; FRAME_MAX]; 2]));
+static TAKEN: AtomicBool = AtomicBool::new(false);
+
+/// The buffers, to the first caller only.
+fn take_buffers() -> Option<Buffers> {
+    if TAKEN.swap(true, Ordering::Relaxed) {
+        return None;
+    }
+    // SAFETY: The swap lets one caller through, ever: this is the only
+    // reference to the cell there will be.
+    let [input, output] = unsafe { &mut *BUFFERS.0.get() };
+    Some(Buffers { input, output })
+}
+
 /// Buffered stdin: one read usually brings a whole request, or several.
 ///
 /// # Invariants
 ///
 /// `start <= end <= FRAME_MAX`; `buf[start..end]` is read and not yet used.
 struct Input {
-    buf: [u8; FRAME_MAX],
+    buf: &'static mut [u8; FRAME_MAX],
     start: usize,
     end: usize,
 }

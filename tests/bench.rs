@@ -44,8 +44,8 @@ const FULL: Plan = Plan {
     rounds: 7,
     latency_lines: 200,
     kmsg_lines: 100,
-    channel_calls: 20000,
-    umh_calls: 2000,
+    channel_calls: 5000,
+    umh_calls: 500,
 };
 
 /// Enough to prove that every figure is still measured, in a short boot.
@@ -296,16 +296,21 @@ wait_exit
 dmesg | sed -n -e 's/^\[ *\([0-9.]*\)\] eprog: From userspace: lat \([0-9]*\)$/@@ lat relay \1 \2/p' \
     -e 's/^\[ *\([0-9.]*\)\] lat \([0-9]*\)$/@@ lat kmsg \1 \2/p'
 rmmod eprog
-# Channel round trips: eprog's default helper, then one program per request.
+# Channel round trips: eprog's default helper, then one program per
+# request, in rounds that alternate them (as the relay's).
 insmod /tiny.ko interval_ms=100000
-for callers in 1 4; do
-    for run in 'eprog {channel}' 'umh {umh}'; do
-        set -- $run
-        dmesg -c > /dev/null
-        insmod /eprog_call_bench.ko mode=$1 calls=$2 callers=$callers
-        rmmod eprog_call_bench
-        dmesg | sed -n 's/.*eprog_call_bench: \(mode=.*\)/@@ channel \1/p'
+round=0
+while [ $round -lt {rounds} ]; do
+    for callers in 1 4; do
+        for run in 'eprog {channel}' 'umh {umh}'; do
+            set -- $run
+            dmesg -c > /dev/null
+            insmod /eprog_call_bench.ko mode=$1 calls=$2 callers=$callers
+            rmmod eprog_call_bench
+            dmesg | sed -n 's/.*eprog_call_bench: \(mode=.*\)/@@ channel \1/p'
+        done
     done
+    round=$((round + 1))
 done
 rmmod eprog
 reboot -f
@@ -462,16 +467,13 @@ impl Results {
             .map(|r| (r.mode.as_str(), r.callers, r.calls))
             .collect();
         let (channel, umh) = (plan.channel_calls, plan.umh_calls);
-        assert_eq!(
-            runs,
-            [
-                ("eprog", 1, channel),
-                ("umh", 1, umh),
-                ("eprog", 4, channel),
-                ("umh", 4, umh)
-            ],
-            "channel runs measured"
-        );
+        let round = [
+            ("eprog", 1, channel),
+            ("umh", 1, umh),
+            ("eprog", 4, channel),
+            ("umh", 4, umh),
+        ];
+        assert_eq!(runs, round.repeat(plan.rounds), "channel runs measured");
         for r in &self.channel {
             assert_eq!(r.errors, 0, "{} calls failed in mode {}", r.errors, r.mode);
             for v in [r.calls_per_s, r.median_us, r.p99_us] {
@@ -480,21 +482,50 @@ impl Results {
         }
     }
 
-    /// The channel run of `mode` with `callers`.
-    fn channel_run(&self, mode: &str, callers: u32) -> &ChannelRun {
+    /// The channel runs of `mode` with `callers`, one per round.
+    fn channel_runs(&self, mode: &str, callers: u32) -> Vec<&ChannelRun> {
         self.channel
             .iter()
-            .find(|r| r.mode == mode && r.callers == callers)
-            .expect("measured")
+            .filter(|r| r.mode == mode && r.callers == callers)
+            .collect()
     }
 
-    /// How much faster eprog's round trip is than a program per request
-    /// (median latency with one caller), and its calls per second against
-    /// theirs with four callers.
-    fn channel_ratios(&self) -> (f64, f64) {
-        let (e1, u1) = (self.channel_run("eprog", 1), self.channel_run("umh", 1));
-        let (e4, u4) = (self.channel_run("eprog", 4), self.channel_run("umh", 4));
-        (u1.median_us / e1.median_us, e4.calls_per_s / u4.calls_per_s)
+    /// `figure` of the runs of `mode` with `callers`: the median over the
+    /// rounds.
+    fn channel_median(&self, mode: &str, callers: u32, figure: fn(&ChannelRun) -> f64) -> f64 {
+        let v: Vec<f64> = self
+            .channel_runs(mode, callers)
+            .into_iter()
+            .map(figure)
+            .collect();
+        median(&v)
+    }
+
+    /// Per round: how much faster eprog's round trip is than a program per
+    /// request (median latencies, one caller), and eprog's calls per second
+    /// against theirs with one and with four callers.
+    fn channel_ratios(&self) -> [Vec<f64>; 3] {
+        let per_round =
+            |a: Vec<&ChannelRun>, b: Vec<&ChannelRun>, f: fn(&ChannelRun, &ChannelRun) -> f64| {
+                a.iter().zip(&b).map(|(x, y)| f(x, y)).collect::<Vec<f64>>()
+            };
+        [
+            per_round(
+                self.channel_runs("eprog", 1),
+                self.channel_runs("umh", 1),
+                |e, u| u.median_us / e.median_us,
+            ),
+            per_round(
+                self.channel_runs("eprog", 1),
+                self.channel_runs("umh", 1),
+                |e, u| e.calls_per_s / u.calls_per_s,
+            ),
+            per_round(
+                self.channel_runs("eprog", 4),
+                self.channel_runs("umh", 4),
+                |e, u| e.calls_per_s / u.calls_per_s,
+            ),
+        ]
     }
 
     /// Median lines/s and median ratio to printk's, per round.
@@ -566,22 +597,35 @@ impl Results {
             self.kmsg_lines,
             fs::metadata(env!("EPROG_ANSWER")).unwrap().len(),
         );
-        for r in &self.channel {
-            let way = match r.mode.as_str() {
+        for (mode, callers, calls) in [
+            ("eprog", 1, plan.channel_calls),
+            ("umh", 1, plan.umh_calls),
+            ("eprog", 4, plan.channel_calls),
+            ("umh", 4, plan.umh_calls),
+        ] {
+            let way = match mode {
                 "eprog" => "eprog_call(), the channel",
                 _ => "call_usermodehelper per request",
             };
             let _ = writeln!(
                 md,
-                "| {way} | {} | {} | {:.0} | {:.0} | {:.0} |",
-                r.callers, r.calls, r.calls_per_s, r.median_us, r.p99_us
+                "| {way} | {callers} | {calls} | {:.0} | {:.0} | {:.0} |",
+                self.channel_median(mode, callers, |r| r.calls_per_s),
+                self.channel_median(mode, callers, |r| r.median_us),
+                self.channel_median(mode, callers, |r| r.p99_us),
             );
         }
-        let (latency, throughput) = self.channel_ratios();
+        let [latency, one, four] = self.channel_ratios();
         let _ = writeln!(
             md,
-            "\neprog's round trip is **{latency:.0}x** faster than a program per request \
-             (median, one caller); with four callers it makes **{throughput:.0}x** the calls per second."
+            "\nMedians over {} rounds that alternate the two ways. eprog's round trip is \
+             **{:.0}x** faster than a program per request (median latencies, one caller; per \
+             round {latency:.1?}); it makes **{:.0}x** the calls per second with one caller \
+             ({one:.1?}) and **{:.0}x** with four ({four:.1?}).",
+            plan.rounds,
+            median(&latency),
+            median(&one),
+            median(&four),
         );
         md
     }
@@ -619,11 +663,12 @@ impl Results {
             median(&self.latencies_us),
             percentile(&self.latencies_us, 0.99)
         );
-        for r in &self.channel {
+        for (mode, callers) in [("eprog", 1), ("umh", 1), ("eprog", 4), ("umh", 4)] {
             let _ = writeln!(
                 csv,
-                "#{}_{}_median_us,{:.1}\n#{}_{}_calls_per_s,{:.0}",
-                r.mode, r.callers, r.median_us, r.mode, r.callers, r.calls_per_s
+                "#{mode}_{callers}_median_us,{:.1}\n#{mode}_{callers}_calls_per_s,{:.0}",
+                self.channel_median(mode, callers, |r| r.median_us),
+                self.channel_median(mode, callers, |r| r.calls_per_s),
             );
         }
         let bench = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench");

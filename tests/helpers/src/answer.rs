@@ -12,7 +12,9 @@ umh::main!(main);
 
 fn main() -> i32 {
     match umh::arg(1).map(|a| a.to_bytes()) {
-        Some(request) => request.strip_prefix(b"echo ").map_or(255, |t| t.len() as i32),
+        Some(request) => request
+            .strip_prefix(b"echo ")
+            .map_or(255, |t| t.len() as i32),
         None => 255,
     }
 }

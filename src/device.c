@@ -13,6 +13,7 @@
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
+#include <linux/overflow.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -43,7 +44,7 @@ struct eprog_file {
 	struct mutex lock;	/* one call at a time */
 	size_t len;		/* the reply's length */
 	size_t pos;		/* how much of it was read */
-	u8 reply[EPROG_MESSAGE_MAX];
+	u8 reply[];		/* EPROG_MESSAGE_MAX bytes */
 };
 
 static int eprog_open(struct inode *inode, struct file *file)
@@ -52,7 +53,7 @@ static int eprog_open(struct inode *inode, struct file *file)
 
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
-	f = kvzalloc(sizeof(*f), GFP_KERNEL);
+	f = kvzalloc(struct_size(f, reply, EPROG_MESSAGE_MAX), GFP_KERNEL);
 	if (!f)
 		return -ENOMEM;
 	mutex_init(&f->lock);
@@ -90,7 +91,7 @@ static ssize_t eprog_write(struct file *file, const char __user *buf,
 		goto out;
 	f->len = 0;
 	f->pos = 0;
-	ret = eprog_call(request, count, f->reply, sizeof(f->reply),
+	ret = eprog_call(request, count, f->reply, EPROG_MESSAGE_MAX,
 			 READ_ONCE(call_timeout_ms));
 	if (ret >= 0) {
 		f->len = ret;

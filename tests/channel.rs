@@ -185,18 +185,37 @@ call late 'sleep 1500 too late'
 sleep 1.5
 call next 'echo next'
 call long 'echo 0123456789abcdefghijklmnopqrstuvwxyz'
+unload
+mark phase slot
+load call_timeout_ms=3000 max_inflight=1
+call first 'sleep 1500 first' & sleep 0.2
+echo 500 > /sys/module/eprog/parameters/call_timeout_ms
+call second 'echo second'; wait
 unload",
     );
     assert_eq!(answer(&b, "late"), "error Connection timed out");
     let t = took(&b, "late");
     assert!((0.45..1.0).contains(&t), "the timed-out call took {t} s");
     // The late reply went to no one, certainly not to the next call.
+    let late = b.kernel_lines("eprog: late reply to call");
     assert_eq!(
-        count(&b, "eprog: late reply to call 1 dropped (1 so far)"),
-        1
+        late,
+        ["eprog: late reply to call 1 dropped (1 so far)"],
+        "log: {}",
+        b.path.display()
     );
     assert_eq!(answer(&b, "next"), "reply next");
     assert_eq!(answer(&b, "long"), "error Message too long");
+    // With one slot, a second call (with a shorter timeout) waits for it
+    // within its own timeout and gives up without being sent: the helper
+    // never answers it, so no late reply of it (checked above).
+    assert_eq!(answer(&b, "first"), "reply first");
+    assert_eq!(answer(&b, "second"), "error Connection timed out");
+    let t = took(&b, "second");
+    assert!(
+        (0.45..1.0).contains(&t),
+        "the call waiting for a slot took {t} s"
+    );
 }
 
 #[test]

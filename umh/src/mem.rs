@@ -79,9 +79,21 @@ pub unsafe extern "C" fn bcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
 pub unsafe extern "C" fn strlen(s: *const u8) -> usize {
     let mut n = 0;
     // SAFETY: The string is NUL-terminated (caller), so every byte up to
-    // and including the NUL is readable.
-    while unsafe { *s.add(n) } != 0 {
+    // and including the NUL is readable. Volatile: see the module's docs.
+    while unsafe { read_volatile(s.add(n)) } != 0 {
         n += 1;
     }
     n
+}
+
+/// On aarch64, Rust's atomic read-modify-write operations (`AtomicBool::swap`
+/// in the channel's server) go through compiler-builtins' outline atomics,
+/// which link against libc's `getauxval` to detect LSE instructions in a
+/// constructor. The runtime runs no constructors, so the detection never
+/// runs and the portable exclusive load/store sequences are used; this
+/// answers the linker, and any caller, with "no such entry".
+#[cfg(target_arch = "aarch64")]
+#[no_mangle]
+pub extern "C" fn getauxval(_type: core::ffi::c_ulong) -> core::ffi::c_ulong {
+    0
 }

@@ -76,6 +76,7 @@ impl Inbound {
     pub(crate) fn feed(&mut self, data: &[u8], now_ms: u64) -> Result<bool> {
         self.now = now_ms;
         let mut spoke = false;
+        // The decoder calls back into `self`: it is moved out meanwhile.
         let mut decoder = core::mem::replace(&mut self.decoder, Decoder::new(0));
         decoder.feed(data, &mut |event| {
             if !self.broken {

@@ -7,10 +7,11 @@
 mod common;
 
 use common::{
-    assert_nothing_left, boot, build_module, c_channel_helper, setting, Boot, Initramfs,
+    assert_nothing_left, boot, c_channel_helper, module_with_blob, setting, Boot, Initramfs,
     MODULE_SHELL, SYSTEM,
 };
 use std::fs;
+use std::path::Path;
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -37,15 +38,7 @@ helper_pid() { procs | awk '$3 == \"eprog_user\" { print $1 }'; }
 /// eprog.ko with the channel test helper embedded, built once.
 fn channel_ko() -> &'static [u8] {
     static KO: OnceLock<Vec<u8>> = OnceLock::new();
-    KO.get_or_init(|| {
-        let blob = format!("UMH_BLOB={}", env!("EPROG_CHANNEL_HELPER"));
-        let (dir, log, ok) = build_module("channel", &setting("EPROG_KDIR_M"), &[&blob]);
-        assert!(
-            ok,
-            "building eprog.ko with the channel helper failed:\n{log}"
-        );
-        fs::read(dir.join("eprog.ko")).unwrap()
-    })
+    KO.get_or_init(|| module_with_blob("channel", Path::new(env!("EPROG_CHANNEL_HELPER"))))
 }
 
 /// The out-of-tree module with the default helper.
@@ -382,15 +375,10 @@ unload",
 #[test]
 #[ignore = "boots QEMU: run through 'make check'"]
 fn a_c_helper_serves_calls_through_the_c_header() {
-    let blob = format!("UMH_BLOB={}", c_channel_helper().display());
-    let (dir, log, ok) = build_module("channel-c", &setting("EPROG_KDIR_M"), &[&blob]);
-    assert!(
-        ok,
-        "building eprog.ko with the C channel helper failed:\n{log}"
-    );
+    let ko = module_with_blob("channel-c", &c_channel_helper());
     let b = run(
         "channel-c",
-        &fs::read(dir.join("eprog.ko")).unwrap(),
+        &ko,
         "load
 call c 'from C'
 for i in 1 2 3 4; do call c$i \"caller $i\" & done

@@ -15,25 +15,17 @@
 mod common;
 
 use common::{
-    assert_nothing_left, assert_starved_forks_were_harmless, boot, build_module, setting,
+    assert_nothing_left, assert_starved_forks_were_harmless, boot, module_with_blob, setting,
     timestamp, Boot, Initramfs, MODULE_SHELL, STARVE_CASES, STARVE_SHELL, SYSTEM,
 };
-use std::fs;
+use std::path::Path;
 use std::sync::OnceLock;
 use std::time::Duration;
 
 /// eprog.ko with the misbehaving helper embedded, built once.
 fn misbehave_ko() -> &'static [u8] {
     static KO: OnceLock<Vec<u8>> = OnceLock::new();
-    KO.get_or_init(|| {
-        let blob = format!("UMH_BLOB={}", env!("EPROG_MISBEHAVE"));
-        let (dir, log, ok) = build_module("misbehave", &setting("EPROG_KDIR_M"), &[&blob]);
-        assert!(
-            ok,
-            "building eprog.ko with the misbehaving helper failed:\n{log}"
-        );
-        fs::read(dir.join("eprog.ko")).unwrap()
-    })
+    KO.get_or_init(|| module_with_blob("misbehave", Path::new(env!("EPROG_MISBEHAVE"))))
 }
 
 /// Boots with the misbehaving module as `/misbehave.ko` and runs `body`.
@@ -568,19 +560,14 @@ fn a_status_is_reported_exactly_and_the_policy_follows_it() {
     // This helper ends at once, without reading its configuration: before
     // the launcher, kthreadd could reap it before eprog held its task, and
     // its status was lost. Now eprog holds the task before the exec.
-    let blob = format!("UMH_BLOB={}", env!("EPROG_EXIT_AT_ONCE"));
-    let (dir, log, ok) = build_module("exit-at-once", &setting("EPROG_KDIR_M"), &[&blob]);
-    assert!(
-        ok,
-        "building eprog.ko with the exit-at-once helper failed:\n{log}"
-    );
+    let ko = module_with_blob("exit-at-once", Path::new(env!("EPROG_EXIT_AT_ONCE")));
     let script = format!(
         "{SYSTEM}{MODULE_SHELL}ko=/exit.ko\nmark shmem-before $(shmem)\n\
          for i in 1 2 3 4 5; do load restart=on-failure restart_limit=3; sleep 0.3; unload; done\n\
          leftovers\nreboot -f\n"
     );
     let mut ramfs = Initramfs::with_init(&script);
-    ramfs.file("exit.ko", 0o644, &fs::read(dir.join("eprog.ko")).unwrap());
+    ramfs.file("exit.ko", 0o644, &ko);
     let b = boot(
         "exit-at-once",
         &setting("EPROG_KDIR_M"),

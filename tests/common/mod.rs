@@ -465,6 +465,19 @@ pub fn build_module(name: &str, kdir: &Path, extra: &[&str]) -> (PathBuf, String
     (dir, text, out.status.success())
 }
 
+/// eprog.ko built out of tree against the `=m` kernel with `blob` as its
+/// helper (`UMH_BLOB`), in `target/modules/<name>`; its bytes.
+pub fn module_with_blob(name: &str, blob: &Path) -> Vec<u8> {
+    let arg = format!("UMH_BLOB={}", blob.display());
+    let (dir, log, ok) = build_module(name, &setting("EPROG_KDIR_M"), &[&arg]);
+    assert!(
+        ok,
+        "building eprog.ko with {} failed:\n{log}",
+        blob.display()
+    );
+    fs::read(dir.join("eprog.ko")).unwrap()
+}
+
 /// Guest shell functions for module tests: load and time an unload, and
 /// report what is left. `$ko` names the module file.
 pub const MODULE_SHELL: &str = "\

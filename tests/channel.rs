@@ -50,7 +50,7 @@ fn default_ko() -> Vec<u8> {
 /// is left and the kernel is clean.
 fn run(name: &str, ko: &[u8], body: &str) -> Boot {
     let script = format!(
-        "{SYSTEM}{MODULE_SHELL}{CALL_SHELL}ko=/eprog.ko\nmark shmem-before $(shmem)\n{body}\nrm -f /tmp/req-* /tmp/err-* /tmp/big\nleftovers\nreboot -f\n"
+        "{SYSTEM}{MODULE_SHELL}{CALL_SHELL}ko=/eprog.ko\nmark shmem-before $(shmem)\n{body}\nrm -f /tmp/req-* /tmp/err-* /tmp/big\nleftovers\nkernel_log\nreboot -f\n"
     );
     let mut ramfs = Initramfs::with_init(&script);
     ramfs.file("eprog.ko", 0o644, ko);
@@ -63,6 +63,11 @@ fn run(name: &str, ko: &[u8], body: &str) -> Boot {
     );
     b.assert_clean();
     assert_nothing_left(&b);
+    assert!(
+        b.kernel.is_some(),
+        "the guest dumped no kernel log; log: {}",
+        b.path.display()
+    );
     b
 }
 

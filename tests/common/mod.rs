@@ -191,11 +191,21 @@ export PATH=/bin
 mark() { echo \"@@ $*\"; }
 shmem() { echo 1 > /proc/sys/vm/stat_refresh; sed -n 's/^Shmem: *\\([0-9]*\\) kB/\\1/p' /proc/meminfo; }
 procs() { ps -o pid,ppid,comm | grep -E 'eprog_(user|launch|supervise)' | grep -v grep; }
+# The kernel's records whole, for Boot::kernel_lines: on the console the
+# shell's output can land inside a record. Quiets the console first, so no
+# record lands inside the dump; the last step before 'reboot -f'.
+kernel_log() {
+    dmesg -n 1; sleep 0.5
+    echo '@@@ kernel log'; dmesg; echo '@@@ end of kernel log'
+}
 ";
 
 /// A finished boot: the whole console log.
 pub struct Boot {
+    /// The console log, without a `kernel_log` dump.
     pub log: String,
+    /// The kernel's records as `kernel_log` dumped them, if the guest did.
+    pub kernel: Option<String>,
     pub path: PathBuf,
 }
 
@@ -293,7 +303,18 @@ pub fn boot(
         "{name}: QEMU did not finish within {timeout:?}; log: {}",
         path.display()
     );
-    Boot { log, path }
+    // The dump, if any, leaves the console log: what a test finds there
+    // is what the console showed.
+    let (log, kernel) = match log
+        .split_once("\n@@@ kernel log\n")
+        .and_then(|(before, rest)| Some((before, rest.split_once("\n@@@ end of kernel log\n")?)))
+    {
+        Some((before, (records, after))) => {
+            (format!("{before}\n{after}"), Some(records.to_string()))
+        }
+        None => (log, None),
+    };
+    Boot { log, kernel, path }
 }
 
 /// Boots the `=m` test kernel with `ko` as `/eprog.ko` next to busybox and
@@ -337,9 +358,13 @@ impl Boot {
         all.into_iter().next().unwrap()
     }
 
-    /// Kernel log lines containing `needle`, without their timestamps.
+    /// Kernel log lines containing `needle`, without their timestamps:
+    /// from the guest's `kernel_log` dump if it made one, else from the
+    /// console.
     pub fn kernel_lines(&self, needle: &str) -> Vec<&str> {
-        self.log
+        self.kernel
+            .as_deref()
+            .unwrap_or(&self.log)
             .lines()
             .filter(|l| l.contains(needle))
             .map(strip_timestamp)
@@ -370,7 +395,9 @@ impl Boot {
     /// a line that contains one of `expected` (the kernel's own report of a
     /// fault a test injected on purpose).
     pub fn assert_clean_but(&self, expected: &[&str]) {
-        let lines: Vec<&str> = self.log.lines().collect();
+        // The dump too: it holds what the console no longer showed.
+        let all = format!("{}{}", self.log, self.kernel.as_deref().unwrap_or(""));
+        let lines: Vec<&str> = all.lines().collect();
         for (i, line) in lines.iter().enumerate() {
             let Some(splat) = SPLATS.iter().find(|s| line.contains(*s)) else {
                 continue;

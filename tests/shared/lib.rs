@@ -4,6 +4,8 @@
 //! the module compiles, for the host tests (and, through the same paths,
 //! the fuzz targets in `tests/fuzz`).
 
+#[path = "../../src/confinement.rs"]
+pub mod confinement;
 #[path = "../../src/frame.rs"]
 pub mod frame;
 #[path = "../../src/relay.rs"]

@@ -22,6 +22,9 @@ use kernel::prelude::*;
 mod bindings;
 mod blob;
 mod channel;
+// As `frame`; the launcher decodes what the module encodes.
+#[allow(unreachable_pub, dead_code)]
+mod confinement;
 mod device;
 mod file;
 // Also the host crate's public API (for its tests), hence `pub` items.

@@ -6,8 +6,13 @@ use kernel::prelude::*;
 use kernel::str::CStr;
 
 use crate::bindings;
+use crate::confinement::Confinement;
 use crate::frame::MESSAGE_MAX;
 use crate::kernel_api;
+
+/// Most open files that `helper_nofile` may allow: the kernel's default
+/// `fs.nr_open`.
+const NOFILE_MAX: u32 = 1 << 20;
 
 /// Most calls in flight that `max_inflight` may allow.
 const MAX_INFLIGHT_MAX: u32 = 1024;
@@ -37,11 +42,13 @@ pub(crate) struct Params {
     pub(crate) max_inflight: u32,
     /// Longest request or reply on the channel, in bytes.
     pub(crate) max_message: u32,
+    /// What the helper may do.
+    pub(crate) confinement: Confinement,
 }
 
 impl Params {
-    /// Reads the parameters; an unknown `restart` policy, or a channel
-    /// setting out of its range, is `EINVAL`.
+    /// Reads the parameters; an unknown `restart` policy or `helper_root`,
+    /// or a setting out of its range, is `EINVAL`.
     pub(crate) fn get() -> Result<Self> {
         let mut raw = bindings::eprog_params::default();
         // SAFETY: `raw` is valid for writes; the function fills it in.
@@ -49,10 +56,11 @@ impl Params {
         // SAFETY: The strings are module parameters: NUL-terminated, never
         // null (the glue substitutes ""), and read-only (mode 0444), so they
         // live, unchanged, as long as the module.
-        let (restart, helper_args) = unsafe {
+        let (restart, helper_args, helper_root) = unsafe {
             (
                 CStr::from_char_ptr(raw.restart),
                 CStr::from_char_ptr(raw.helper_args),
+                CStr::from_char_ptr(raw.helper_root),
             )
         };
         let restart = match kernel_api::c_str_bytes(restart) {
@@ -83,6 +91,7 @@ impl Params {
             );
             return Err(EINVAL);
         }
+        let confinement = confinement(&raw, helper_root)?;
         Ok(Self {
             interval_ms: raw.interval_ms,
             helper_args,
@@ -94,6 +103,56 @@ impl Params {
             ratelimit_interval_ms: raw.ratelimit_interval_ms,
             max_inflight: raw.max_inflight,
             max_message: raw.max_message,
+            confinement,
         })
     }
+}
+
+/// The helper's confinement from the `helper_*` parameters.
+fn confinement(raw: &bindings::eprog_params, root: &CStr) -> Result<Confinement> {
+    let host_root = match kernel_api::c_str_bytes(root) {
+        b"private" => false,
+        b"host" => true,
+        _ => {
+            pr_err!("helper_root={} is not one of private, host\n", root);
+            return Err(EINVAL);
+        }
+    };
+    // -1 would leave the id unchanged: root's.
+    for (name, id) in [
+        ("helper_uid", raw.helper_uid),
+        ("helper_gid", raw.helper_gid),
+    ] {
+        if id == u32::MAX {
+            pr_err!("{}={} is not an id\n", name, id);
+            return Err(EINVAL);
+        }
+    }
+    if raw.helper_caps >> raw.last_cap >> 1 != 0 {
+        pr_err!(
+            "helper_caps={:#x} has bits past the last capability ({})\n",
+            raw.helper_caps,
+            raw.last_cap
+        );
+        return Err(EINVAL);
+    }
+    if raw.helper_nofile == 0 || raw.helper_nofile > NOFILE_MAX {
+        pr_err!(
+            "helper_nofile={} is not in 1..={}\n",
+            raw.helper_nofile,
+            NOFILE_MAX
+        );
+        return Err(EINVAL);
+    }
+    Ok(Confinement {
+        uid: raw.helper_uid,
+        gid: raw.helper_gid,
+        caps: raw.helper_caps,
+        host_root,
+        address_space: match raw.helper_as_mib {
+            0 => u64::MAX,
+            mib => u64::from(mib) << 20,
+        },
+        open_files: raw.helper_nofile,
+    })
 }

@@ -315,7 +315,7 @@ impl Worker {
         if should_stop() {
             return Run::Stopped;
         }
-        let pipes = match self.helper.start() {
+        let pipes = match self.helper.start(&shared.params.confinement) {
             Ok(pipes) => pipes,
             Err(_) if should_stop() => return Run::Stopped,
             Err(e) => return Run::StartFailed(e),

@@ -10,14 +10,14 @@
 #include <linux/path.h>
 
 /*
- * Writes @len bytes at @data to a new executable file @name in directory
- * @dir, and closes it at once: exec refuses a file still open for writing
- * (ETXTBSY), and fput() would defer the close.
+ * Writes @len bytes at @data to a new executable file @name with @mode in
+ * directory @dir, and closes it at once: exec refuses a file still open
+ * for writing (ETXTBSY), and fput() would defer the close.
  */
 static inline int eprog_tmpfs_write(const struct path *dir, const char *name,
-				    const void *data, size_t len)
+				    const void *data, size_t len, umode_t mode)
 {
-	struct file *file = file_open_root(dir, name, O_CREAT | O_EXCL | O_WRONLY, 0700);
+	struct file *file = file_open_root(dir, name, O_CREAT | O_EXCL | O_WRONLY, mode);
 	loff_t pos = 0;
 	ssize_t written;
 

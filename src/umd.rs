@@ -15,6 +15,7 @@ use kernel::prelude::*;
 use kernel::str::CStr;
 
 use crate::bindings;
+use crate::confinement::Confinement;
 use crate::file::FileRef;
 use crate::process::{Outcome, Process, Signaller};
 
@@ -93,10 +94,11 @@ impl Umd {
         Ok(umd)
     }
 
-    /// Starts the launcher, which starts the helper; returns once the
-    /// helper's process is held, before it execs. A failed exec shows in
-    /// the [`Outcome`] that [`Umd::stop`] returns.
-    pub(crate) fn start(&mut self) -> Result<Pipes> {
+    /// Starts the launcher, which starts the helper confined as
+    /// `confinement` says; returns once the helper's process is held, before
+    /// it execs. A failed confinement or exec shows in the [`Outcome`] that
+    /// [`Umd::stop`] returns.
+    pub(crate) fn start(&mut self, confinement: &Confinement) -> Result<Pipes> {
         if self.has_process() {
             return Err(EBUSY);
         }
@@ -141,7 +143,7 @@ impl Umd {
                 return Err(EINVAL);
             }
         };
-        if let Err(e) = self.adopt_helper(&pipes) {
+        if let Err(e) = self.adopt_helper(&pipes, confinement) {
             self.stop();
             return Err(e);
         }
@@ -149,8 +151,8 @@ impl Umd {
     }
 
     /// Reads the launcher's report, takes the helper's process and tells
-    /// it to go on.
-    fn adopt_helper(&mut self, pipes: &Pipes) -> Result {
+    /// it to go on, confined as `confinement` says.
+    fn adopt_helper(&mut self, pipes: &Pipes, confinement: &Confinement) -> Result {
         let mut report = [0u8; 4];
         let mut got = 0;
         while got < report.len() {
@@ -165,8 +167,9 @@ impl Umd {
         }
         let launcher = NonNull::new(self.info.tgid).ok_or(EINVAL)?;
         self.helper = Some(Process::adopt(launcher, nr)?);
-        // A helper that has gone by now shows in its outcome.
-        let _ = pipes.stdin.write(&[0]);
+        // One write of less than a pipe's buffer, which is empty: all or
+        // nothing. A helper that has gone by now shows in its outcome.
+        let _ = pipes.stdin.write(&confinement.encode());
         Ok(())
     }
 

@@ -57,7 +57,7 @@ int eprog_umd_load_blob(struct eprog_umd *umd, const void *data, size_t len)
 		return PTR_ERR(mnt);
 	root.mnt = mnt;
 	root.dentry = mnt->mnt_root;
-	err = eprog_tmpfs_write(&root, umd->driver_name, data, len);
+	err = eprog_tmpfs_write(&root, umd->driver_name, data, len, 0700);
 	if (err) {
 		kern_unmount(mnt);
 		return err;

@@ -4,6 +4,7 @@
  * bindgen cannot turn into calls, and the module parameters (the 6.12
  * module! macro has none).
  */
+#include <linux/capability.h>
 #include <linux/delay.h>
 #include <linux/moduleparam.h>
 #include <linux/poll.h>
@@ -55,6 +56,30 @@ static unsigned int max_message = 65536;
 module_param(max_message, uint, 0444);
 MODULE_PARM_DESC(max_message, "Longest request or reply on the channel, in bytes (default and most 65536)");
 
+static unsigned int helper_uid = 65534;
+module_param(helper_uid, uint, 0444);
+MODULE_PARM_DESC(helper_uid, "The helper's user id (default 65534, nobody)");
+
+static unsigned int helper_gid = 65534;
+module_param(helper_gid, uint, 0444);
+MODULE_PARM_DESC(helper_gid, "The helper's group id (default 65534, nogroup)");
+
+static unsigned long long helper_caps;
+module_param(helper_caps, ullong, 0444);
+MODULE_PARM_DESC(helper_caps, "Capabilities the helper keeps, bit n for capability n, e.g. 0x10000 for CAP_SYS_MODULE (default 0: none)");
+
+static char *helper_root = "private";
+module_param(helper_root, charp, 0444);
+MODULE_PARM_DESC(helper_root, "The helper's root: private, its own tmpfs (default), or host");
+
+static unsigned int helper_as_mib = 1024;
+module_param(helper_as_mib, uint, 0444);
+MODULE_PARM_DESC(helper_as_mib, "The helper's address space limit in MiB, 0 for none (default 1024)");
+
+static unsigned int helper_nofile = 64;
+module_param(helper_nofile, uint, 0444);
+MODULE_PARM_DESC(helper_nofile, "The helper's open files limit (default 64)");
+
 void eprog_get_params(struct eprog_params *params)
 {
 	params->interval_ms = interval_ms;
@@ -67,6 +92,13 @@ void eprog_get_params(struct eprog_params *params)
 	params->ratelimit_interval_ms = ratelimit_interval_ms;
 	params->max_inflight = max_inflight;
 	params->max_message = max_message;
+	params->helper_uid = helper_uid;
+	params->helper_gid = helper_gid;
+	params->helper_caps = helper_caps;
+	params->helper_root = helper_root ? helper_root : "";
+	params->helper_as_mib = helper_as_mib;
+	params->helper_nofile = helper_nofile;
+	params->last_cap = CAP_LAST_CAP;
 }
 
 /* Starts a kernel thread and keeps a reference so it can be stopped later. */
@@ -176,10 +208,14 @@ bool eprog_has_execed(struct task_struct *task, u64 exec_id)
 	return READ_ONCE(task->self_exec_id) != exec_id;
 }
 
-/* Writes a new executable @name into the tmpfs @dir (see tmpfs_file.h). */
+/*
+ * Writes the helper's executable @name into the tmpfs @dir (see
+ * tmpfs_file.h): readable and executable by all, as the helper runs as its
+ * own user (helper_uid); only the launcher and the helper see the tmpfs.
+ */
 int eprog_write_file(const struct path *dir, const char *name, const void *data, size_t len)
 {
-	return eprog_tmpfs_write(dir, name, data, len);
+	return eprog_tmpfs_write(dir, name, data, len, 0555);
 }
 
 pid_t eprog_pid_nr(struct pid *pid)

@@ -63,6 +63,14 @@ struct eprog_params {
 	unsigned int ratelimit_interval_ms;
 	unsigned int max_inflight;
 	unsigned int max_message;
+	unsigned int helper_uid;
+	unsigned int helper_gid;
+	unsigned long long helper_caps;
+	const char *helper_root;
+	unsigned int helper_as_mib;
+	unsigned int helper_nofile;
+	/* CAP_LAST_CAP, for checking helper_caps. */
+	unsigned int last_cap;
 };
 
 void eprog_get_params(struct eprog_params *params);

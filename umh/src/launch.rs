@@ -10,13 +10,16 @@
 //!
 //! What it tells the kernel, on stdout, before the helper can write there:
 //! the helper's pid as a native-endian `i32`, or a negative errno if it
-//! could not fork one. The child then waits for one byte on stdin, the
-//! kernel's sign that it holds a reference to the child's task (so the
-//! helper's exit status can never be lost), and execs the helper; if the
-//! exec fails, the child exits with the errno, and the kernel, which sees
-//! that no exec happened, reports it as a failed start.
+//! could not fork one. The child then waits for the kernel's confinement
+//! record on stdin (`src/confinement.rs`), also its sign that it holds a
+//! reference to the child's task (so the helper's exit status can never be
+//! lost), confines itself as the record says and execs the helper; if that
+//! fails, the child exits with the errno, and the kernel, which sees that
+//! no exec happened, reports it as a failed start.
 #![no_std]
 #![no_main]
+
+use umh::privilege::{self, Confinement, RECORD_LEN};
 
 umh::main!(main);
 
@@ -47,12 +50,23 @@ fn main() -> i32 {
     0
 }
 
-/// In the child, pid 1 of the new namespace: waits for the kernel's go,
-/// then becomes the helper.
+/// In the child, pid 1 of the new namespace: waits for the kernel's
+/// confinement record, confines itself, then becomes the helper.
 fn run_helper() -> ! {
     umh::ignore_children(false);
-    if umh::read(0, &mut [0]) != 1 {
-        umh::exit(32); // EPIPE: the kernel has gone.
+    let mut record = [0u8; RECORD_LEN];
+    let mut got = 0;
+    while got < RECORD_LEN {
+        match umh::read(0, &mut record[got..]) {
+            n if n > 0 => got += n as usize,
+            _ => umh::exit(32), // EPIPE: the kernel has gone.
+        }
+    }
+    let Some(confinement) = Confinement::decode(&record) else {
+        umh::exit(22) // EINVAL: not a record of this version.
+    };
+    if let Err(e) = privilege::confine(&confinement) {
+        umh::exit(-e as i32);
     }
     // The helper gets the file descriptors the User Mode Driver API gives:
     // stdin and stdout only.

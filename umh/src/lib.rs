@@ -26,6 +26,9 @@
 mod args;
 pub mod channel;
 mod config;
+// The kernel's confinement record, compiled here too.
+#[path = "../../src/confinement.rs"]
+mod confinement;
 // The module's wire format, compiled here too.
 #[path = "../../src/frame.rs"]
 #[allow(dead_code)]
@@ -33,6 +36,7 @@ mod frame;
 mod io;
 #[cfg(not(test))]
 mod mem;
+pub mod privilege;
 #[cfg(not(test))]
 mod rt;
 pub mod settings;

@@ -5,7 +5,7 @@
 use core::arch::asm;
 
 #[cfg(target_arch = "x86_64")]
-mod nr {
+pub(crate) mod nr {
     pub const READ: usize = 0;
     pub const WRITE: usize = 1;
     pub const CLOSE: usize = 3;
@@ -20,10 +20,24 @@ mod nr {
     pub const WAIT4: usize = 61;
     pub const UNSHARE: usize = 272;
     pub const PPOLL: usize = 271;
+    pub const PRCTL: usize = 157;
+    pub const CHROOT: usize = 161;
+    pub const CHDIR: usize = 80;
+    pub const SETGROUPS: usize = 116;
+    pub const SETRESUID: usize = 117;
+    pub const GETRESUID: usize = 118;
+    pub const SETRESGID: usize = 119;
+    pub const GETRESGID: usize = 120;
+    pub const CAPGET: usize = 125;
+    pub const CAPSET: usize = 126;
+    pub const PRLIMIT64: usize = 302;
+    pub const OPENAT: usize = 257;
+    pub const GETDENTS64: usize = 217;
+    pub const INIT_MODULE: usize = 175;
 }
 
 #[cfg(target_arch = "aarch64")]
-mod nr {
+pub(crate) mod nr {
     pub const READ: usize = 63;
     pub const WRITE: usize = 64;
     pub const CLOSE: usize = 57;
@@ -38,6 +52,20 @@ mod nr {
     pub const WAIT4: usize = 260;
     pub const UNSHARE: usize = 97;
     pub const PPOLL: usize = 73;
+    pub const PRCTL: usize = 167;
+    pub const CHROOT: usize = 51;
+    pub const CHDIR: usize = 49;
+    pub const SETGROUPS: usize = 159;
+    pub const SETRESUID: usize = 147;
+    pub const GETRESUID: usize = 148;
+    pub const SETRESGID: usize = 149;
+    pub const GETRESGID: usize = 150;
+    pub const CAPGET: usize = 90;
+    pub const CAPSET: usize = 91;
+    pub const PRLIMIT64: usize = 261;
+    pub const OPENAT: usize = 56;
+    pub const GETDENTS64: usize = 61;
+    pub const INIT_MODULE: usize = 105;
 }
 
 /// Issues system call `n` with three arguments and returns the raw result
@@ -85,6 +113,30 @@ unsafe fn syscall4(n: usize, a: usize, b: usize, c: usize, d: usize) -> isize {
     unsafe {
         asm!("svc #0", in("x8") n, inlateout("x0") a as isize => ret, in("x1") b, in("x2") c,
              in("x3") d, options(nostack));
+    }
+    ret
+}
+
+/// As [`syscall3`], with five arguments.
+///
+/// # Safety
+///
+/// As for [`syscall3`].
+#[inline(always)]
+pub(crate) unsafe fn syscall5(n: usize, a: usize, b: usize, c: usize, d: usize, e: usize) -> isize {
+    let ret: isize;
+    // SAFETY: As in `syscall4`; the fifth argument goes in r8.
+    #[cfg(target_arch = "x86_64")]
+    unsafe {
+        asm!("syscall", inlateout("rax") n as isize => ret, in("rdi") a, in("rsi") b,
+             in("rdx") c, in("r10") d, in("r8") e, lateout("rcx") _, lateout("r11") _,
+             options(nostack));
+    }
+    // SAFETY: As in `syscall4`; the fifth argument goes in x4.
+    #[cfg(target_arch = "aarch64")]
+    unsafe {
+        asm!("svc #0", in("x8") n, inlateout("x0") a as isize => ret, in("x1") b, in("x2") c,
+             in("x3") d, in("x4") e, options(nostack));
     }
     ret
 }

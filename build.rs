@@ -66,6 +66,13 @@ const HELPERS: &[Helper] = &[
         host: false,
     },
     Helper {
+        dir: "umh",
+        manifest: "tests/helpers/Cargo.toml",
+        bin: "probe",
+        var: "EPROG_PROBE",
+        host: false,
+    },
+    Helper {
         dir: "umh/std-helper",
         manifest: "umh/std-helper/Cargo.toml",
         bin: "eprog_user",

@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Least privilege in a booted kernel: the probe helper
+//! (`tests/helpers/src/probe.rs`) reports from inside what it holds and
+//! what it sees, and tries what a compromised helper would; under the
+//! defaults every attempt fails, and with the parameters opened up the same
+//! attempts succeed, so each line below can fail.
+
+mod common;
+
+use common::{
+    assert_nothing_left, boot, module_with_blob, setting, Boot, Initramfs, MODULE_SHELL, SYSTEM,
+};
+use std::path::Path;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+/// eprog.ko with the probe embedded, built once.
+fn probe_ko() -> &'static [u8] {
+    static KO: OnceLock<Vec<u8>> = OnceLock::new();
+    KO.get_or_init(|| module_with_blob("probe", Path::new(env!("EPROG_PROBE"))))
+}
+
+/// Boots with the probe's module, runs `body` (which loads and unloads it
+/// with `phase NAME PARAMS...`), and checks that nothing is left.
+fn run(name: &str, body: &str) -> Boot {
+    let script = format!(
+        "{SYSTEM}{MODULE_SHELL}ko=/eprog.ko
+phase() {{ echo \"@@ phase $1\" > /dev/kmsg; shift; load \"$@\"; sleep 0.5; unload; }}
+mark shmem-before $(shmem)
+{body}
+leftovers
+kernel_log
+reboot -f
+"
+    );
+    let mut ramfs = Initramfs::with_init(&script);
+    ramfs.file("eprog.ko", 0o644, probe_ko());
+    let b = boot(
+        name,
+        &setting("EPROG_KDIR_M"),
+        ramfs.finish(),
+        "",
+        Duration::from_secs(180),
+    );
+    b.assert_clean();
+    assert_nothing_left(&b);
+    assert!(
+        b.kernel.is_some(),
+        "the guest dumped no kernel log; log: {}",
+        b.path.display()
+    );
+    b
+}
+
+/// What the probe reported in phase `phase`: its `probe KEY ...` line's
+/// rest, for `key` (`ids`, `caps`, `flags`, `limits`, `sees`, `try NAME`).
+fn report(b: &Boot, phase: &str, key: &str) -> String {
+    let lines = b.kernel_lines("");
+    let start = format!("@@ phase {phase}");
+    let prefix = format!("eprog: From userspace: probe {key} ");
+    let mut found: Vec<&str> = lines
+        .iter()
+        .skip_while(|l| !l.ends_with(&start))
+        .skip(1)
+        .take_while(|l| !l.contains("@@ phase "))
+        .filter_map(|l| l.strip_prefix(&prefix))
+        .collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "phase {phase}: expected one '{prefix}' line; log: {}",
+        b.path.display()
+    );
+    found.pop().unwrap().to_string()
+}
+
+/// The names the probe saw in `/`, sorted.
+fn seen(b: &Boot, phase: &str) -> Vec<String> {
+    let mut names: Vec<String> = report(b, phase, "sees /")
+        .split(' ')
+        .map(str::to_string)
+        .collect();
+    names.sort();
+    names
+}
+
+const ALL_CAPS: &str = "0x1ffffffffff";
+
+#[test]
+#[ignore = "boots QEMU: run through 'make check'"]
+fn the_helper_runs_with_least_privilege_unless_the_parameters_open_it_up() {
+    let b = run(
+        "privilege",
+        &format!(
+            "phase default
+phase one-cap helper_caps=0x10000
+phase open helper_uid=0 helper_gid=0 helper_caps={ALL_CAPS} helper_root=host helper_as_mib=0 helper_nofile=1024"
+        ),
+    );
+
+    // Defaults: nobody, no capability it could ever regain, its own tmpfs.
+    let d = "default";
+    assert_eq!(
+        report(&b, d, "ids"),
+        "uid=65534/65534/65534 gid=65534/65534/65534"
+    );
+    assert_eq!(
+        report(&b, d, "caps"),
+        "effective=0x0 permitted=0x0 inheritable=0x0 bounding=0x0 ambient=0x0"
+    );
+    // NOROOT, NO_SETUID_FIXUP and KEEP_CAPS (off) locked.
+    assert_eq!(
+        report(&b, d, "flags"),
+        "securebits=0x2f no_new_privs=1 seccomp=EINVAL"
+    );
+    assert_eq!(report(&b, d, "limits"), "as=1073741824 nofile=64");
+    assert_eq!(seen(&b, d), ["eprog_launch", "eprog_user"]);
+    assert_eq!(report(&b, d, "try read-initramfs"), "ENOENT");
+    assert_eq!(report(&b, d, "try write-proc-sys"), "ENOENT");
+    assert_eq!(report(&b, d, "try setuid-root"), "EPERM");
+    assert_eq!(report(&b, d, "try load-module"), "EPERM");
+
+    // One capability kept: it, and only it, is there after the exec.
+    let one = "one-cap";
+    assert_eq!(
+        report(&b, one, "caps"),
+        "effective=0x10000 permitted=0x10000 inheritable=0x10000 bounding=0x10000 ambient=0x10000"
+    );
+    assert_eq!(report(&b, one, "try load-module"), "ENOEXEC");
+    assert_eq!(report(&b, one, "try setuid-root"), "EPERM");
+
+    // Opened up: root with every capability and the host's root; the same
+    // attempts get past their permission checks.
+    let o = "open";
+    assert_eq!(report(&b, o, "ids"), "uid=0/0/0 gid=0/0/0");
+    let all = format!(
+        "effective={ALL_CAPS} permitted={ALL_CAPS} inheritable={ALL_CAPS} bounding={ALL_CAPS} ambient={ALL_CAPS}"
+    );
+    assert_eq!(report(&b, o, "caps"), all);
+    assert_eq!(
+        report(&b, o, "limits"),
+        "as=18446744073709551615 nofile=1024"
+    );
+    let host = seen(&b, o);
+    for name in ["bin", "eprog.ko", "init", "proc"] {
+        assert!(host.iter().any(|n| n == name), "{name} not in {host:?}");
+    }
+    assert_eq!(report(&b, o, "try read-initramfs"), "ok");
+    assert_eq!(report(&b, o, "try write-proc-sys"), "ok");
+    assert_eq!(report(&b, o, "try setuid-root"), "ok");
+    assert_eq!(report(&b, o, "try load-module"), "ENOEXEC");
+}
+
+#[test]
+#[ignore = "boots QEMU: run through 'make check'"]
+fn confinement_parameters_out_of_range_fail_insmod_with_a_message() {
+    let b = run(
+        "privilege-params",
+        "load helper_root=nowhere
+load helper_caps=0x20000000000
+load helper_uid=4294967295
+load helper_nofile=0",
+    );
+    assert_eq!(
+        b.markers("insmod-said").len(),
+        4,
+        "log: {}",
+        b.path.display()
+    );
+    assert_eq!(b.markers("loaded"), ["0", "0", "0", "0"]);
+    // busybox's insmod tries twice (finit_module, then init_module).
+    for message in [
+        "eprog: helper_root=nowhere is not one of private, host",
+        "eprog: helper_caps=0x20000000000 has bits past the last capability (40)",
+        "eprog: helper_uid=4294967295 is not an id",
+        "eprog: helper_nofile=0 is not in 1..=1048576",
+    ] {
+        let said = b.kernel_lines(message);
+        assert!(
+            !said.is_empty() && said.iter().all(|l| *l == message),
+            "{message}: {said:?}; log: {}",
+            b.path.display()
+        );
+    }
+}

@@ -6,10 +6,7 @@
 
 mod common;
 
-use common::{
-    assert_nothing_left, boot, c_channel_helper, module_with_blob, setting, Boot, Initramfs,
-    MODULE_SHELL, SYSTEM,
-};
+use common::{c_channel_helper, module_with_blob, run_module, setting, Boot};
 use std::fs;
 use std::path::Path;
 use std::sync::OnceLock;
@@ -46,29 +43,11 @@ fn default_ko() -> Vec<u8> {
     fs::read(setting("EPROG_KO")).unwrap()
 }
 
-/// Boots with `ko` as `/eprog.ko`, runs `body`, and checks that nothing
-/// is left and the kernel is clean.
+/// Boots with `ko` as `/eprog.ko` and runs `body` with the call shell
+/// (see `run_module`).
 fn run(name: &str, ko: &[u8], body: &str) -> Boot {
-    let script = format!(
-        "{SYSTEM}{MODULE_SHELL}{CALL_SHELL}ko=/eprog.ko\nmark shmem-before $(shmem)\n{body}\nrm -f /tmp/req-* /tmp/err-* /tmp/big\nleftovers\nkernel_log\nreboot -f\n"
-    );
-    let mut ramfs = Initramfs::with_init(&script);
-    ramfs.file("eprog.ko", 0o644, ko);
-    let b = boot(
-        name,
-        &setting("EPROG_KDIR_M"),
-        ramfs.finish(),
-        "",
-        Duration::from_secs(240),
-    );
-    b.assert_clean();
-    assert_nothing_left(&b);
-    assert!(
-        b.kernel.is_some(),
-        "the guest dumped no kernel log; log: {}",
-        b.path.display()
-    );
-    b
+    let body = format!("{CALL_SHELL}{body}\nrm -f /tmp/req-* /tmp/err-* /tmp/big");
+    run_module(name, ko, &body, Duration::from_secs(240))
 }
 
 /// The value of `@@ key ...` after its first word (`reply` or `error`).

@@ -8,9 +8,7 @@
 
 mod common;
 
-use common::{
-    assert_nothing_left, boot, module_with_blob, setting, Boot, Initramfs, MODULE_SHELL, SYSTEM,
-};
+use common::{module_with_blob, run_module, Boot};
 use std::path::Path;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -21,36 +19,13 @@ fn probe_ko() -> &'static [u8] {
     KO.get_or_init(|| module_with_blob("probe", Path::new(env!("EPROG_PROBE"))))
 }
 
-/// Boots with the probe's module, runs `body` (which loads and unloads it
-/// with `phase NAME PARAMS...`), and checks that nothing is left.
+/// Boots with the probe's module and runs `body`, which loads and unloads
+/// it with `phase NAME PARAMS...` (see `run_module`).
 fn run(name: &str, body: &str) -> Boot {
-    let script = format!(
-        "{SYSTEM}{MODULE_SHELL}ko=/eprog.ko
-phase() {{ echo \"@@ phase $1\" > /dev/kmsg; shift; load \"$@\"; sleep 0.5; unload; }}
-mark shmem-before $(shmem)
-{body}
-leftovers
-kernel_log
-reboot -f
-"
+    let body = format!(
+        "phase() {{ echo \"@@ phase $1\" > /dev/kmsg; shift; load \"$@\"; sleep 0.5; unload; }}\n{body}"
     );
-    let mut ramfs = Initramfs::with_init(&script);
-    ramfs.file("eprog.ko", 0o644, probe_ko());
-    let b = boot(
-        name,
-        &setting("EPROG_KDIR_M"),
-        ramfs.finish(),
-        "",
-        Duration::from_secs(180),
-    );
-    b.assert_clean();
-    assert_nothing_left(&b);
-    assert!(
-        b.kernel.is_some(),
-        "the guest dumped no kernel log; log: {}",
-        b.path.display()
-    );
-    b
+    run_module(name, probe_ko(), &body, Duration::from_secs(180))
 }
 
 /// What the probe reported in phase `phase`: its `probe KEY ...` line's

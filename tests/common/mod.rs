@@ -332,6 +332,27 @@ pub fn boot_module(name: &str, ko: &Path, script: &str, cmdline: &str, timeout: 
     )
 }
 
+/// Boots the `=m` test kernel with `ko` as `/eprog.ko` and runs `body`
+/// after the module shell's set-up; then checks that the console is clean,
+/// that nothing is left (processes, the module, Shmem), and that the
+/// kernel's records were dumped for [`Boot::kernel_lines`].
+pub fn run_module(name: &str, ko: &[u8], body: &str, timeout: Duration) -> Boot {
+    let script = format!(
+        "{SYSTEM}{MODULE_SHELL}ko=/eprog.ko\nmark shmem-before $(shmem)\n{body}\nleftovers\nkernel_log\nreboot -f\n"
+    );
+    let mut ramfs = Initramfs::with_init(&script);
+    ramfs.file("eprog.ko", 0o644, ko);
+    let b = boot(name, &setting("EPROG_KDIR_M"), ramfs.finish(), "", timeout);
+    b.assert_clean();
+    assert_nothing_left(&b);
+    assert!(
+        b.kernel.is_some(),
+        "the guest dumped no kernel log; log: {}",
+        b.path.display()
+    );
+    b
+}
+
 impl Boot {
     /// Values of the guest's `@@ key value` markers for `key`, in order.
     pub fn markers(&self, key: &str) -> Vec<String> {

@@ -5,6 +5,7 @@
 //! configuration line on stdin; its output read as the module reads it,
 //! with the module's own decoder (`src/frame.rs`).
 
+use eprog::confinement::Confinement;
 use eprog::frame::{Decoder, Event, Header, Kind, MESSAGE_MAX};
 use std::fs;
 use std::io::{Read, Write};
@@ -233,16 +234,16 @@ fn helper_answers_echo_and_settings_calls_between_its_lines() {
 }
 
 /// The launcher's protocol, on the host: it reports the pid of its child
-/// before the helper can write, the child waits for the go byte, and the
-/// helper then runs as pid 1 of a new pid namespace with stdin and stdout
-/// only; the launcher keeps no end of the pipes, so the helper's end is an
-/// end of file.
+/// before the helper can write, the child waits for its confinement record,
+/// and the helper then runs as pid 1 of a new pid namespace, as the
+/// record's user, with stdin and stdout only; the launcher keeps no end of
+/// the pipes, so the helper's end is an end of file.
 #[test]
 #[cfg_attr(
     not(eprog_root),
     ignore = "needs root for a pid namespace: run as root, or through 'make check'"
 )]
-fn launcher_runs_the_helper_as_pid_1_of_a_new_namespace_after_the_go() {
+fn launcher_confines_the_helper_and_runs_it_as_pid_1_of_a_new_namespace() {
     use std::os::unix::fs::PermissionsExt;
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("launcher");
     let _ = fs::remove_dir_all(&dir);
@@ -250,7 +251,7 @@ fn launcher_runs_the_helper_as_pid_1_of_a_new_namespace_after_the_go() {
     let helper = dir.join("eprog_user");
     fs::write(
         &helper,
-        "#!/bin/sh\nread line\necho \"pid $$ got $line fd2 $([ -e /proc/self/fd/2 ] && echo open || echo closed)\"\n",
+        "#!/bin/sh\nread line\necho \"pid $$ uid $(id -u) got $line fd2 $([ -e /proc/self/fd/2 ] && echo open || echo closed)\"\n",
     )
     .unwrap();
     fs::set_permissions(&helper, fs::Permissions::from_mode(0o755)).unwrap();
@@ -266,7 +267,7 @@ fn launcher_runs_the_helper_as_pid_1_of_a_new_namespace_after_the_go() {
         status.contains(&format!("\nPPid:\t{}\n", child.id())),
         "not the launcher's child:\n{status}"
     );
-    // Not yet the helper: the child waits for the go byte.
+    // Not yet the helper: the child waits for its confinement.
     std::thread::sleep(Duration::from_millis(200));
     let comm = fs::read_to_string(format!("/proc/{pid}/comm")).unwrap();
     assert_eq!(
@@ -274,11 +275,21 @@ fn launcher_runs_the_helper_as_pid_1_of_a_new_namespace_after_the_go() {
         "eprog_launch",
         "the child exec'd before the go"
     );
+    // The host's root: the helper here is a shell script.
+    let confinement = Confinement {
+        uid: 65534,
+        gid: 65534,
+        caps: 0,
+        host_root: true,
+        address_space: u64::MAX,
+        open_files: 64,
+    };
     let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(b"\0interval_ms=1\n").unwrap();
+    stdin.write_all(&confinement.encode()).unwrap();
+    stdin.write_all(b"interval_ms=1\n").unwrap();
     let mut out = String::new();
     stdout.read_to_string(&mut out).unwrap();
-    assert_eq!(out, "pid 1 got interval_ms=1 fd2 closed\n");
+    assert_eq!(out, "pid 1 uid 65534 got interval_ms=1 fd2 closed\n");
     assert!(child.wait().unwrap().success());
 }
 

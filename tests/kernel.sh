@@ -95,23 +95,34 @@ say "$variant kernel $ver for $arch, CONFIG_EMBEDDED_PROG=$mode ($toolchain)"
 for stale in "$EPROG_CACHE/build/$name-"*"-$mode"; do
 	[ -d "$stale" ] && [ "$stale" != "$build" ] && { say "removing stale $(basename "$stale")"; rm -rf "$stale"; }
 done
-if [ ! -f "$build/.config" ]; then
-	mkdir -p "$build"
-	kmake -s tinyconfig >&2
-	printf '%s\n' "$option" | cat "${fragments[@]}" - > "$build/eprog.config"
-	"$src/scripts/kconfig/merge_config.sh" -m -O "$build" "$build/.config" \
-		"$build/eprog.config" >/dev/null
-	kmake -s olddefconfig >&2
-	# An option this kernel generation no longer has (7.3 folded
-	# PROC_SYSCTL into SYSCTL) is not missing.
-	missing=$(grep '^CONFIG_' "$build/eprog.config" | while read -r opt; do
+# The fragments' options that .config lacks. An option this kernel
+# generation no longer has (7.3 folded PROC_SYSCTL into SYSCTL) is not
+# missing.
+missing_options() {
+	grep '^CONFIG_' "$build/eprog.config" | while read -r opt; do
 		sym=${opt%%=*}
 		grep -qx "$opt" "$build/.config" ||
-			! grep -rqx --include='Kconfig*' "config ${sym#CONFIG_}" "$src" || echo "$opt"; done)
-	if [ -n "$missing" ]; then
-		rm -f "$build/.config"
-		die "the kernel config lacks: $(echo $missing) (is Rust available? see 'make -C $src LLVM=$LLVM rustavailable')"
+			! grep -rqx --include='Kconfig*' "config ${sym#CONFIG_}" "$src" || echo "$opt"; done
+}
+# The stamp, written last, tells a finished configuration from one that an
+# interrupted run left half done (a bare tinyconfig .config). A tree
+# without it is configured again, unless its .config is complete (a tree
+# from before the stamp).
+if [ ! -f "$build/.eprog-configured" ]; then
+	mkdir -p "$build"
+	printf '%s\n' "$option" | cat "${fragments[@]}" - > "$build/eprog.config"
+	if [ ! -f "$build/.config" ] || [ -n "$(missing_options)" ]; then
+		kmake -s tinyconfig >&2
+		"$src/scripts/kconfig/merge_config.sh" -m -O "$build" "$build/.config" \
+			"$build/eprog.config" >/dev/null
+		kmake -s olddefconfig >&2
+		missing=$(missing_options)
+		if [ -n "$missing" ]; then
+			rm -f "$build/.config"
+			die "the kernel config lacks: $(echo $missing) (is Rust available? see 'make -C $src LLVM=$LLVM rustavailable')"
+		fi
 	fi
+	touch "$build/.eprog-configured"
 fi
 
 if [ "$mode" = configured-without-umd ]; then

@@ -257,7 +257,11 @@ pub fn load_empty_module() -> isize {
 /// Calls `f` with the name of each entry of directory `path`; returns the
 /// number of entries or `-errno`.
 pub fn list_dir(path: &CStr, mut f: impl FnMut(&[u8])) -> isize {
+    // arm64 numbers it as other architectures do O_DIRECT.
+    #[cfg(target_arch = "x86_64")]
     const O_DIRECTORY: usize = 0o200000;
+    #[cfg(target_arch = "aarch64")]
+    const O_DIRECTORY: usize = 0o40000;
     const AT_FDCWD: isize = -100;
     // SAFETY: `path` is NUL-terminated and valid during the call.
     let fd = unsafe {

@@ -47,6 +47,13 @@ const HELPERS: &[Helper] = &[
     Helper {
         dir: "umh",
         manifest: "tests/helpers/Cargo.toml",
+        bin: "misbehave",
+        var: "EPROG_HOST_MISBEHAVE",
+        host: true,
+    },
+    Helper {
+        dir: "umh",
+        manifest: "tests/helpers/Cargo.toml",
         bin: "answer",
         var: "EPROG_ANSWER",
         host: false,

@@ -57,6 +57,8 @@ fn signal_name(signal: u8) -> &'static str {
         11 => "SIGSEGV",
         13 => "SIGPIPE",
         15 => "SIGTERM",
+        // The umh runtime's lock-down: a system call it does not allow.
+        31 => "SIGSYS",
         _ => "?",
     }
 }

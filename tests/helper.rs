@@ -316,3 +316,27 @@ fn nix_is_root() -> bool {
         .map(|o| o.stdout == b"0\n")
         .unwrap_or(false)
 }
+
+/// The runtime's lock-down, on the host: a system call that the helper did
+/// not declare kills it with `SIGSYS`; the call does nothing.
+#[test]
+fn a_call_the_helper_did_not_declare_kills_it_with_sigsys() {
+    use std::os::unix::process::ExitStatusExt;
+    let mut child = Command::new(env!("EPROG_HOST_MISBEHAVE"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"mode=forbidden\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.signal(), Some(31), "{:?}", out.status);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "about to make a forbidden call\n"
+    );
+}

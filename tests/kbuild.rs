@@ -134,30 +134,54 @@ fn kconfig_selects_the_umd_api_and_refuses_a_static_usermode_helper() {
 #[test]
 #[ignore = "needs the kernel source: run through 'make check'"]
 fn refuses_a_kernel_without_pid_namespaces() {
+    refuses_a_kernel_without("PID_NS", "PID_NS", "is built without CONFIG_PID_NS;");
+}
+
+/// The umh runtime locks every helper down with a seccomp filter: likewise
+/// without SECCOMP_FILTER (here: without SECCOMP, which it needs).
+#[test]
+#[ignore = "needs the kernel source: run through 'make check'"]
+fn refuses_a_kernel_without_seccomp_filters() {
+    refuses_a_kernel_without(
+        "SECCOMP",
+        "SECCOMP_FILTER",
+        "is built without CONFIG_SECCOMP_FILTER;",
+    );
+}
+
+/// Configures a tree with `unset` off and eprog asked for as a module, and
+/// asserts that Kconfig did not offer eprog without `needed` and that the
+/// out-of-tree build refuses the tree with `sentence`.
+fn refuses_a_kernel_without(unset: &str, needed: &str, sentence: &str) {
     let karch = std::env::var("EPROG_KARCH").unwrap_or_else(|_| "x86_64".into());
     let arch = std::env::var("EPROG_ARCH").unwrap_or_else(|_| "x86_64".into());
     let vars = [llvm(), format!("ARCH={karch}")];
     let vars: Vec<&str> = vars.iter().map(String::as_str).collect();
+    let name = format!("no-{}", needed.to_lowercase().replace('_', "-"));
     let (tree, config) = configure_with(
-        "no-pid-ns",
+        &name,
         &arch,
         &vars,
-        "# CONFIG_PID_NS is not set\nCONFIG_EMBEDDED_PROG=m\n",
+        &format!("# CONFIG_{unset} is not set\nCONFIG_EMBEDDED_PROG=m\n"),
     );
-    assert!(config.contains("\n# CONFIG_PID_NS is not set\n"));
+    assert!(config.contains(&format!("\n# CONFIG_{unset} is not set\n")));
+    assert!(
+        !config.contains(&format!("\nCONFIG_{needed}=y\n")),
+        "{needed} is still on: the test proves nothing"
+    );
     assert!(
         config.contains("\nCONFIG_RUST=y\n"),
         "no Rust: the test proves nothing"
     );
     assert!(
         !config.contains("\nCONFIG_EMBEDDED_PROG=m\n"),
-        "EMBEDDED_PROG was allowed without PID_NS"
+        "EMBEDDED_PROG was allowed without {needed}"
     );
     syncconfig(&tree, &vars);
     assert_refused(
-        "against a kernel without PID_NS",
-        build_module("no-pid-ns", &tree, &vars),
-        "is built without CONFIG_PID_NS;",
+        &format!("against a kernel without {needed}"),
+        build_module(&name, &tree, &vars),
+        sentence,
     );
 }
 

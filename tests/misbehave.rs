@@ -129,6 +129,30 @@ fn restart_never_leaves_a_crashed_helper_down() {
     assert_nothing_left(&b);
 }
 
+/// The umh runtime's lock-down: a system call the helper did not declare
+/// kills it with `SIGSYS` before the call does anything, and supervision
+/// reports it by that name.
+#[test]
+#[ignore = "boots QEMU: run through 'make check'"]
+fn a_call_the_helper_did_not_declare_kills_it_with_sigsys() {
+    let b = run(
+        "forbidden",
+        "load helper_args=mode=forbidden restart=never\nsleep 1\nunload",
+    );
+    assert_eq!(b.marker("loaded"), "1");
+    assert_eq!(
+        count(&b, "eprog: From userspace: about to make a forbidden call"),
+        1
+    );
+    assert_eq!(count(&b, "the forbidden call returned"), 0);
+    assert_eq!(
+        count(&b, "eprog: helper was killed by signal 31 (SIGSYS)"),
+        1
+    );
+    assert_prompt_rmmod(&b);
+    assert_nothing_left(&b);
+}
+
 #[test]
 #[ignore = "boots QEMU: run through 'make check'"]
 fn rmmod_during_a_backoff_wait_is_prompt() {

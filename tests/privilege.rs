@@ -87,14 +87,17 @@ phase open helper_uid=0 helper_gid=0 helper_caps={ALL_CAPS} helper_root=host hel
     // NOROOT, NO_SETUID_FIXUP and KEEP_CAPS (off) locked.
     assert_eq!(
         report(&b, d, "flags"),
-        "securebits=0x2f no_new_privs=1 seccomp=EINVAL"
+        "securebits=0x2f no_new_privs=1 seccomp=2"
     );
     assert_eq!(report(&b, d, "limits"), "as=1073741824 nofile=64");
     assert_eq!(seen(&b, d), ["eprog_launch", "eprog_user"]);
     assert_eq!(report(&b, d, "try read-initramfs"), "ENOENT");
     assert_eq!(report(&b, d, "try write-proc-sys"), "ENOENT");
     assert_eq!(report(&b, d, "try setuid-root"), "EPERM");
+    assert_eq!(report(&b, d, "try raw-socket"), "EPERM");
     assert_eq!(report(&b, d, "try load-module"), "EPERM");
+    assert_eq!(report(&b, d, "try ptrace-guarded"), "EPERM");
+    assert_eq!(report(&b, d, "try write-sysrq"), "ENOENT");
 
     // One capability kept: it, and only it, is there after the exec.
     let one = "one-cap";
@@ -124,7 +127,17 @@ phase open helper_uid=0 helper_gid=0 helper_caps={ALL_CAPS} helper_root=host hel
     assert_eq!(report(&b, o, "try read-initramfs"), "ok");
     assert_eq!(report(&b, o, "try write-proc-sys"), "ok");
     assert_eq!(report(&b, o, "try setuid-root"), "ok");
+    assert_eq!(report(&b, o, "try raw-socket"), "ok");
     assert_eq!(report(&b, o, "try load-module"), "ENOEXEC");
+    assert_eq!(report(&b, o, "try ptrace-guarded"), "ok");
+    assert_eq!(report(&b, o, "try write-sysrq"), "ok");
+    // The write reached the kernel: sysrq's help, once (the open phase).
+    assert_eq!(
+        b.kernel_lines("sysrq: HELP").len(),
+        1,
+        "log: {}",
+        b.path.display()
+    );
 }
 
 #[test]

@@ -39,6 +39,7 @@ mod mem;
 pub mod privilege;
 #[cfg(not(test))]
 mod rt;
+pub mod seccomp;
 pub mod settings;
 #[cfg_attr(test, allow(dead_code))] // Some calls serve only the runtime proper.
 mod syscall;
@@ -48,19 +49,42 @@ pub use args::arg;
 pub use channel::{serve, serve_every, Reply};
 pub use config::{config_value, read_config_line};
 pub use io::{decimal, print, Stdout};
+pub use syscall::nr;
 pub use syscall::{
     close, exec, exit, fork, ignore_children, monotonic_ns, read, sleep_ms, unshare, wait_child,
     wait_readable, write, CLONE_NEWPID,
 };
 
 /// Names the helper's `fn main() -> i32`; its result is the exit status.
+///
+/// Before `main`, the runtime locks the helper down (see [`seccomp`]): it
+/// may make the runtime's own system calls and those listed after `allow:`
+/// (numbers from [`nr`]); any other kills it with `SIGSYS`. `unconfined`
+/// skips the lock-down (eprog's launcher, which confines the helper in
+/// other ways first).
 #[macro_export]
 macro_rules! main {
     ($main:path) => {
+        $crate::main!($main, allow: []);
+    };
+    ($main:path, allow: [$($call:expr),* $(,)?]) => {
+        $crate::main!(@define $main, Some(&[$($call),*]));
+    };
+    ($main:path, unconfined) => {
+        $crate::main!(@define $main, None);
+    };
+    (@define $main:path, $allowed:expr) => {
         /// Called by the runtime's entry point once the process is set up.
         #[no_mangle]
         pub fn __umh_main() -> i32 {
             $main()
+        }
+
+        /// The system calls the helper makes besides the runtime's, or
+        /// `None` for no lock-down.
+        #[no_mangle]
+        pub fn __umh_allowed() -> Option<&'static [usize]> {
+            $allowed
         }
     };
 }

@@ -229,10 +229,14 @@ impl Privileges {
 /// Opens `path` for reading, or for writing if `write`; returns the file
 /// descriptor or `-errno`.
 pub fn open(path: &CStr, write: bool) -> isize {
-    const AT_FDCWD: isize = -100;
     const O_WRONLY: usize = 1;
     const O_CLOEXEC: usize = 0o2000000;
-    let flags = O_CLOEXEC | if write { O_WRONLY } else { 0 };
+    open_with(path, O_CLOEXEC | if write { O_WRONLY } else { 0 })
+}
+
+/// openat(2) relative to the current directory, with `flags`.
+fn open_with(path: &CStr, flags: usize) -> isize {
+    const AT_FDCWD: isize = -100;
     // SAFETY: `path` is NUL-terminated and valid during the call.
     unsafe {
         syscall5(
@@ -244,6 +248,66 @@ pub fn open(path: &CStr, write: bool) -> isize {
             0,
         )
     }
+}
+
+/// Writes `bytes` to the file at `path`; returns the count written or
+/// `-errno`.
+pub fn write_file(path: &CStr, bytes: &[u8]) -> isize {
+    let fd = open(path, true);
+    if fd < 0 {
+        return fd;
+    }
+    let n = crate::syscall::write(fd as i32, bytes);
+    crate::syscall::close(fd as i32);
+    n
+}
+
+/// Opens a raw packet socket, which needs `CAP_NET_RAW`, and closes it;
+/// returns 0 or `-errno`.
+pub fn open_raw_socket() -> isize {
+    const AF_PACKET: usize = 17;
+    const SOCK_RAW: usize = 3;
+    const ETH_P_ALL_BE: usize = 0x0300;
+    // SAFETY: socket takes plain integers and touches no memory.
+    let fd = unsafe { syscall5(nr::SOCKET, AF_PACKET, SOCK_RAW, ETH_P_ALL_BE, 0, 0) };
+    if fd >= 0 {
+        crate::syscall::close(fd as i32);
+    }
+    fd.min(0)
+}
+
+/// Tries to ptrace a process that guards its memory (not dumpable, as
+/// ssh-agent or a setuid program makes itself), which only
+/// `CAP_SYS_PTRACE` may: forks such a child, attaches, then kills and
+/// reaps it. Returns the attach's 0 or `-errno`.
+pub fn trace_guarded_child() -> isize {
+    const PR_GET_DUMPABLE: usize = 3;
+    const PR_SET_DUMPABLE: usize = 4;
+    const PTRACE_ATTACH: usize = 16;
+    const SIGKILL: usize = 9;
+    let dumpable = prctl(PR_GET_DUMPABLE, 0, 0);
+    // The child inherits the flag with its copy of the memory.
+    let r = prctl(PR_SET_DUMPABLE, 0, 0);
+    if dumpable < 0 || r < 0 {
+        return dumpable.min(r);
+    }
+    let child = crate::syscall::fork();
+    if child == 0 {
+        loop {
+            crate::syscall::sleep_ms(60_000);
+        }
+    }
+    prctl(PR_SET_DUMPABLE, dumpable as usize, 0);
+    if child < 0 {
+        return child;
+    }
+    // SAFETY: ptrace(PTRACE_ATTACH) ignores its address and data; kill
+    // takes plain integers.
+    let attached = unsafe { syscall5(nr::PTRACE, PTRACE_ATTACH, child as usize, 0, 0, 0) };
+    // SAFETY: As above.
+    unsafe { syscall5(nr::KILL, child as usize, SIGKILL, 0, 0, 0) };
+    crate::syscall::wait_child();
+    attached
 }
 
 /// Asks the kernel to load an empty module image: `-EPERM` without
@@ -262,18 +326,7 @@ pub fn list_dir(path: &CStr, mut f: impl FnMut(&[u8])) -> isize {
     const O_DIRECTORY: usize = 0o200000;
     #[cfg(target_arch = "aarch64")]
     const O_DIRECTORY: usize = 0o40000;
-    const AT_FDCWD: isize = -100;
-    // SAFETY: `path` is NUL-terminated and valid during the call.
-    let fd = unsafe {
-        syscall5(
-            nr::OPENAT,
-            AT_FDCWD as usize,
-            path.as_ptr() as usize,
-            O_DIRECTORY,
-            0,
-            0,
-        )
-    };
+    let fd = open_with(path, O_DIRECTORY);
     if fd < 0 {
         return fd;
     }

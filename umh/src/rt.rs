@@ -5,6 +5,8 @@
 extern "Rust" {
     /// The helper's main function, defined by [`crate::main!`].
     fn __umh_main() -> i32;
+    /// The helper's own system calls, defined by [`crate::main!`].
+    fn __umh_allowed() -> Option<&'static [usize]>;
 }
 
 // The kernel enters at `_start` with the stack pointer on argc; nothing else
@@ -42,8 +44,18 @@ extern "C" fn start(stack: *const usize) -> ! {
     if !crate::syscall::is_open(2) {
         crate::syscall::dup2(1, 2);
     }
-    // SAFETY: `__umh_main` is the safe `fn() -> i32` that `main!` defines;
+    // SAFETY: `__umh_allowed` is the safe function that `main!` defines;
     // an extern block only cannot declare it safe.
+    if let Some(extra) = unsafe { __umh_allowed() } {
+        let e = crate::seccomp::lock_down(extra);
+        if e < 0 {
+            crate::print(b"umh: cannot lock the helper down: errno ");
+            crate::print(crate::io::decimal(-e as u64, &mut [0; 20]));
+            crate::print(b"\n");
+            crate::exit(-e as i32);
+        }
+    }
+    // SAFETY: As above, for `__umh_main`.
     let code = unsafe { __umh_main() };
     crate::exit(code)
 }

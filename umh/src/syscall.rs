@@ -4,8 +4,9 @@
 
 use core::arch::asm;
 
+/// System call numbers, for [`crate::main!`]'s `allow:` list.
 #[cfg(target_arch = "x86_64")]
-pub(crate) mod nr {
+pub mod nr {
     pub const READ: usize = 0;
     pub const WRITE: usize = 1;
     pub const CLOSE: usize = 3;
@@ -34,10 +35,18 @@ pub(crate) mod nr {
     pub const OPENAT: usize = 257;
     pub const GETDENTS64: usize = 217;
     pub const INIT_MODULE: usize = 175;
+    pub const EXIT: usize = 60;
+    pub const RT_SIGRETURN: usize = 15;
+    pub const RESTART_SYSCALL: usize = 219;
+    pub const SECCOMP: usize = 317;
+    pub const SOCKET: usize = 41;
+    pub const PTRACE: usize = 101;
+    pub const KILL: usize = 62;
 }
 
+/// System call numbers, for [`crate::main!`]'s `allow:` list.
 #[cfg(target_arch = "aarch64")]
-pub(crate) mod nr {
+pub mod nr {
     pub const READ: usize = 63;
     pub const WRITE: usize = 64;
     pub const CLOSE: usize = 57;
@@ -66,6 +75,13 @@ pub(crate) mod nr {
     pub const OPENAT: usize = 56;
     pub const GETDENTS64: usize = 61;
     pub const INIT_MODULE: usize = 105;
+    pub const EXIT: usize = 93;
+    pub const RT_SIGRETURN: usize = 139;
+    pub const RESTART_SYSCALL: usize = 128;
+    pub const SECCOMP: usize = 277;
+    pub const SOCKET: usize = 198;
+    pub const PTRACE: usize = 117;
+    pub const KILL: usize = 129;
 }
 
 /// Issues system call `n` with three arguments and returns the raw result

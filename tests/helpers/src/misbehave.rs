@@ -5,7 +5,8 @@
 #![no_std]
 #![no_main]
 
-umh::main!(main);
+// Forks, and waits for its children.
+umh::main!(main, allow: [umh::nr::CLONE, umh::nr::WAIT4]);
 
 /// Blocks forever without output (a read of a pipe nobody writes to).
 fn block() -> ! {
@@ -205,6 +206,13 @@ fn main() -> i32 {
             umh::print(b"spinning\n");
             #[allow(clippy::empty_loop)] // Spinning is the point.
             loop {}
+        }
+        // A system call it did not declare (openat): the lock-down kills it.
+        b"forbidden" => {
+            umh::print(b"about to make a forbidden call\n");
+            umh::privilege::open(c"/", false);
+            umh::print(b"the forbidden call returned\n");
+            0
         }
         b"panic" => {
             umh::print(b"about to panic\n");

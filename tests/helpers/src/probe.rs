@@ -7,7 +7,7 @@
 //! ```text
 //! probe ids uid=65534/65534/65534 gid=65534/65534/65534
 //! probe caps effective=0x0 permitted=0x0 inheritable=0x0 bounding=0x0 ambient=0x0
-//! probe flags securebits=0x2f no_new_privs=1 seccomp=EINVAL
+//! probe flags securebits=0x2f no_new_privs=1 seccomp=2
 //! probe limits as=1073741824 nofile=64
 //! probe sees / eprog_launch eprog_user
 //! probe try read-initramfs ENOENT
@@ -19,7 +19,27 @@
 
 use umh::privilege::{self, Privileges};
 
-umh::main!(main);
+// What it reports, and what it tries: the confinement, not the lock-down,
+// must refuse these.
+umh::main!(
+    main,
+    allow: [
+        umh::nr::GETRESUID,
+        umh::nr::GETRESGID,
+        umh::nr::CAPGET,
+        umh::nr::PRCTL,
+        umh::nr::PRLIMIT64,
+        umh::nr::OPENAT,
+        umh::nr::GETDENTS64,
+        umh::nr::SETRESUID,
+        umh::nr::INIT_MODULE,
+        umh::nr::SOCKET,
+        umh::nr::CLONE,
+        umh::nr::PTRACE,
+        umh::nr::KILL,
+        umh::nr::WAIT4,
+    ]
+);
 
 fn main() -> i32 {
     let p = Privileges::current();
@@ -43,7 +63,6 @@ fn main() -> i32 {
     hex(&mut out, p.securebits as u64);
     out.push(b" no_new_privs=");
     out.number(p.no_new_privs as u64);
-    // EINVAL: a kernel without seccomp.
     out.push(b" seccomp=");
     if p.seccomp < 0 {
         out.push(errno(p.seccomp));
@@ -74,7 +93,14 @@ fn main() -> i32 {
             privilege::open(c"/proc/sys/vm/drop_caches", true),
         ),
         (b"setuid-root", privilege::set_uid(0)),
+        (b"raw-socket", privilege::open_raw_socket()),
         (b"load-module", privilege::load_empty_module()),
+        (b"ptrace-guarded", privilege::trace_guarded_child()),
+        // 'h' only prints the sysrq help to the kernel log.
+        (
+            b"write-sysrq",
+            privilege::write_file(c"/proc/sysrq-trigger", b"h"),
+        ),
     ] {
         out.push(b"probe try ");
         out.push(what);
@@ -117,12 +143,14 @@ fn errno(e: isize) -> &'static [u8] {
     match -e {
         1 => b"EPERM",
         2 => b"ENOENT",
+        3 => b"ESRCH",
         8 => b"ENOEXEC",
         13 => b"EACCES",
         14 => b"EFAULT",
         22 => b"EINVAL",
         30 => b"EROFS",
         38 => b"ENOSYS",
+        97 => b"EAFNOSUPPORT",
         _ => b"other",
     }
 }

@@ -22,6 +22,10 @@ use std::time::Duration;
 /// Lines each throughput run logs; the ceiling module prints as many.
 const FLOOD_LINES: u32 = 20_000;
 
+/// Every confinement parameter opened up (as in `tests/privilege.rs`).
+const OPENED: &str = "helper_uid=0 helper_gid=0 helper_caps=0x1ffffffffff helper_root=host \
+                      helper_as_mib=0 helper_nofile=1024";
+
 /// How much one run measures.
 struct Plan {
     /// The console log's name in `target/qemu-logs/<kernel>-<arch>/`.
@@ -91,6 +95,10 @@ struct Results {
     kmsg_lines: usize,
     /// Channel runs: eprog and call_usermodehelper, 1 and 4 callers.
     channel: Vec<ChannelRun>,
+    /// Start of the default helper in ms per round, under the default
+    /// confinement and opened up.
+    start_confined: Vec<f64>,
+    start_opened: Vec<f64>,
 }
 
 /// One run of `bench/eprog_call_bench.c`.
@@ -296,6 +304,20 @@ wait_exit
 dmesg | sed -n -e 's/^\[ *\([0-9.]*\)\] eprog: From userspace: lat \([0-9]*\)$/@@ lat relay \1 \2/p' \
     -e 's/^\[ *\([0-9.]*\)\] lat \([0-9]*\)$/@@ lat kmsg \1 \2/p'
 rmmod eprog
+# Start latency of the default helper under the default confinement and
+# with every parameter opened up, in rounds that alternate them.
+round=0
+while [ $round -lt {rounds} ]; do
+    for way in 'defaults' 'opened {OPENED}'; do
+        set -- $way
+        dmesg -c > /dev/null
+        shift; insmod /tiny.ko interval_ms=100000 "$@"
+        n=0; while ! dmesg | grep -q 'From userspace:' && [ $n -lt 100 ]; do sleep 0.05; n=$((n + 1)); done
+        mark start ${{way%% *}} $(ts 'loading the embedded helper' head) $(ts 'From userspace:' head)
+        rmmod eprog
+    done
+    round=$((round + 1))
+done
 # Channel round trips: eprog's default helper, then one program per
 # request, in rounds that alternate them (as the relay's).
 insmod /tiny.ko interval_ms=100000
@@ -396,7 +418,28 @@ reboot -f
         b.path.display()
     );
     let offset = median(&offsets);
+    let starts = |way: &str| -> Vec<f64> {
+        b.markers("start")
+            .iter()
+            .filter_map(|l| l.strip_prefix(way)?.strip_prefix(' '))
+            .map(|l| {
+                let f: Vec<f64> = l
+                    .split_whitespace()
+                    .filter_map(|x| x.parse().ok())
+                    .collect();
+                assert_eq!(
+                    f.len(),
+                    2,
+                    "bad '@@ start {way} {l}'; log: {}",
+                    b.path.display()
+                );
+                (f[1] - f[0]) * 1e3
+            })
+            .collect()
+    };
     Results {
+        start_confined: starts("defaults"),
+        start_opened: starts("opened"),
         clocksource: b.marker("clocksource"),
         helpers,
         footprints,
@@ -474,6 +517,16 @@ impl Results {
             ("umh", 4, umh),
         ];
         assert_eq!(runs, round.repeat(plan.rounds), "channel runs measured");
+        for (what, starts) in [
+            ("defaults", &self.start_confined),
+            ("opened up", &self.start_opened),
+        ] {
+            assert_eq!(starts.len(), plan.rounds, "starts measured, {what}");
+            assert!(
+                starts.iter().all(|s| s.is_finite() && *s > 0.0),
+                "start ms, {what}: {starts:?}"
+            );
+        }
         for r in &self.channel {
             assert_eq!(r.errors, 0, "{} calls failed in mode {}", r.errors, r.mode);
             for v in [r.calls_per_s, r.median_us, r.p99_us] {
@@ -626,6 +679,28 @@ impl Results {
             median(&latency),
             median(&one),
             median(&four),
+        );
+        let launcher = self.helpers[0].blob.with_file_name("eprog_launch");
+        let per_round: Vec<f64> = self
+            .start_confined
+            .iter()
+            .zip(&self.start_opened)
+            .map(|(c, o)| c - o)
+            .collect();
+        let _ = writeln!(
+            md,
+            "\n## Confinement\n\n\
+             Its bytes: the launcher that confines every helper (`umh/src/launch.rs`, in \
+             eprog.ko), {} bytes; the lock-down in each `umh` helper is part of the tiny \
+             helper's size above. Its time: the default helper's start (module init to its \
+             first line), medians of {} rounds that alternate the default confinement and every \
+             parameter opened up (`{OPENED}`): **{:.1} ms** and **{:.1} ms**; the defaults \
+             cost {:.1} ms more (per round {per_round:.1?}).",
+            fs::metadata(&launcher).unwrap().len(),
+            plan.rounds,
+            median(&self.start_confined),
+            median(&self.start_opened),
+            median(&per_round),
         );
         md
     }

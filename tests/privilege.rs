@@ -96,6 +96,7 @@ phase open helper_uid=0 helper_gid=0 helper_caps={ALL_CAPS} helper_root=host hel
     assert_eq!(report(&b, d, "try setuid-root"), "EPERM");
     assert_eq!(report(&b, d, "try raw-socket"), "EPERM");
     assert_eq!(report(&b, d, "try load-module"), "EPERM");
+    assert_eq!(report(&b, d, "try signal-others"), "ESRCH");
     assert_eq!(report(&b, d, "try ptrace-guarded"), "EPERM");
     assert_eq!(report(&b, d, "try write-sysrq"), "ENOENT");
 
@@ -129,6 +130,8 @@ phase open helper_uid=0 helper_gid=0 helper_caps={ALL_CAPS} helper_root=host hel
     assert_eq!(report(&b, o, "try setuid-root"), "ok");
     assert_eq!(report(&b, o, "try raw-socket"), "ok");
     assert_eq!(report(&b, o, "try load-module"), "ENOEXEC");
+    // Not a parameter: the pid namespace hides every host process.
+    assert_eq!(report(&b, o, "try signal-others"), "ESRCH");
     assert_eq!(report(&b, o, "try ptrace-guarded"), "ok");
     assert_eq!(report(&b, o, "try write-sysrq"), "ok");
     // The write reached the kernel: sysrq's help, once (the open phase).

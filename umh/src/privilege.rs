@@ -276,6 +276,14 @@ pub fn open_raw_socket() -> isize {
     fd.min(0)
 }
 
+/// Checks whether any other process could be signalled (`kill(-1, 0)`:
+/// every process of the caller's pid namespace but itself and init); returns
+/// 0 or `-errno` (`-ESRCH`: there is none).
+pub fn signal_others() -> isize {
+    // SAFETY: kill takes plain integers; signal 0 only checks.
+    unsafe { syscall5(nr::KILL, -1isize as usize, 0, 0, 0, 0) }
+}
+
 /// Tries to ptrace a process that guards its memory (not dumpable, as
 /// ssh-agent or a setuid program makes itself), which only
 /// `CAP_SYS_PTRACE` may: forks such a child, attaches, then kills and

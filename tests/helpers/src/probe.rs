@@ -95,6 +95,8 @@ fn main() -> i32 {
         (b"setuid-root", privilege::set_uid(0)),
         (b"raw-socket", privilege::open_raw_socket()),
         (b"load-module", privilege::load_empty_module()),
+        // Any other process: in its pid namespace there is none.
+        (b"signal-others", privilege::signal_others()),
         (b"ptrace-guarded", privilege::trace_guarded_child()),
         // 'h' only prints the sysrq help to the kernel log.
         (

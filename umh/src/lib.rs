@@ -24,6 +24,7 @@
 
 #[cfg(not(test))]
 mod args;
+pub mod attempt;
 pub mod channel;
 mod config;
 // The kernel's confinement record, compiled here too.

@@ -210,7 +210,7 @@ fn main() -> i32 {
         // A system call it did not declare (openat): the lock-down kills it.
         b"forbidden" => {
             umh::print(b"about to make a forbidden call\n");
-            umh::privilege::open(c"/", false);
+            umh::attempt::open(c"/", false);
             umh::print(b"the forbidden call returned\n");
             0
         }

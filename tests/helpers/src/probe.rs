@@ -17,6 +17,7 @@
 #![no_std]
 #![no_main]
 
+use umh::attempt;
 use umh::privilege::{self, Privileges};
 
 // What it reports, and what it tries: the confinement, not the lock-down,
@@ -74,7 +75,7 @@ fn main() -> i32 {
     out.push(b" nofile=");
     out.number(p.open_files);
     out.push(b"\nprobe sees /");
-    let listed = privilege::list_dir(c"/", |name| {
+    let listed = attempt::list_dir(c"/", |name| {
         if name != b"." && name != b".." {
             out.push(b" ");
             out.push(name);
@@ -87,21 +88,21 @@ fn main() -> i32 {
     out.push(b"\n");
     for (what, result) in [
         // The initramfs's init script: a file of the host.
-        (&b"read-initramfs"[..], privilege::open(c"/init", false)),
+        (&b"read-initramfs"[..], attempt::open(c"/init", false)),
         (
             b"write-proc-sys",
-            privilege::open(c"/proc/sys/vm/drop_caches", true),
+            attempt::open(c"/proc/sys/vm/drop_caches", true),
         ),
         (b"setuid-root", privilege::set_uid(0)),
-        (b"raw-socket", privilege::open_raw_socket()),
-        (b"load-module", privilege::load_empty_module()),
+        (b"raw-socket", attempt::open_raw_socket()),
+        (b"load-module", attempt::load_empty_module()),
         // Any other process: in its pid namespace there is none.
-        (b"signal-others", privilege::signal_others()),
-        (b"ptrace-guarded", privilege::trace_guarded_child()),
+        (b"signal-others", attempt::signal_others()),
+        (b"ptrace-guarded", attempt::trace_guarded_child()),
         // 'h' only prints the sysrq help to the kernel log.
         (
             b"write-sysrq",
-            privilege::write_file(c"/proc/sysrq-trigger", b"h"),
+            attempt::write_file(c"/proc/sysrq-trigger", b"h"),
         ),
     ] {
         out.push(b"probe try ");

@@ -192,14 +192,15 @@ pub fn dup2(old: i32, new: i32) -> isize {
 pub const CLONE_NEWPID: usize = 0x2000_0000;
 
 /// Moves the children made from now on into new namespaces (`CLONE_NEW*`
-/// flags); returns 0 or `-errno`.
+/// flags); returns 0 or `-errno`. A helper declares [`nr::UNSHARE`].
 pub fn unshare(flags: usize) -> isize {
     // SAFETY: unshare takes plain flags and touches no memory.
     unsafe { syscall3(nr::UNSHARE, flags, 0, 0) }
 }
 
 /// Forks: returns the child's pid in the parent, 0 in the child, or
-/// `-errno`. The child is a copy of this single-threaded process.
+/// `-errno`. The child is a copy of this single-threaded process. A
+/// helper declares [`nr::CLONE`].
 pub fn fork() -> isize {
     const SIGCHLD: usize = 17;
     // SAFETY: With only an exit signal among the flags, clone copies the
@@ -209,7 +210,8 @@ pub fn fork() -> isize {
 
 /// Sets what `SIGCHLD` does: `true` ignores it, so that children are
 /// released the moment they end and never linger as zombies; `false`
-/// restores the default. Returns 0 or `-errno`.
+/// restores the default. Returns 0 or `-errno`. A helper declares
+/// [`nr::RT_SIGACTION`].
 pub fn ignore_children(ignore: bool) -> isize {
     const SIGCHLD: usize = 17;
     /// The kernel's `struct sigaction` (x86_64 and arm64 alike).
@@ -241,7 +243,7 @@ pub fn ignore_children(ignore: bool) -> isize {
 }
 
 /// Waits until a child ends; returns its pid, or `-errno` (`-ECHILD` once
-/// there is none left).
+/// there is none left). A helper declares [`nr::WAIT4`].
 pub fn wait_child() -> isize {
     // SAFETY: A null status pointer and null rusage are allowed.
     unsafe { syscall4(nr::WAIT4, usize::MAX, 0, 0, 0) }
@@ -249,7 +251,8 @@ pub fn wait_child() -> isize {
 
 /// Replaces the process with the program at `path` (relative to the
 /// current directory), with `argv[0]` = `path`, no other arguments and an
-/// empty environment. Returns `-errno` only if that fails.
+/// empty environment. Returns `-errno` only if that fails. A helper
+/// declares [`nr::EXECVE`].
 pub fn exec(path: &core::ffi::CStr) -> isize {
     let argv = [path.as_ptr(), core::ptr::null()];
     let envp = [core::ptr::null::<core::ffi::c_char>()];

@@ -60,7 +60,7 @@ pub const AUDIT_ARCH: u32 = 0xc000_00b7;
 /// Instructions besides one per allowed call.
 const FRAME: usize = 5;
 
-/// A filter program: [`FRAME`] instructions and one per allowed call.
+/// A filter program: five instructions and one per allowed call.
 pub struct Filter {
     code: [Instruction; MAX_ALLOWED + FRAME],
     len: usize,

@@ -694,8 +694,9 @@ impl Results {
              eprog.ko), {} bytes; the lock-down in each `umh` helper is part of the tiny \
              helper's size above. Its time: the default helper's start (module init to its \
              first line), medians of {} rounds that alternate the default confinement and every \
-             parameter opened up (`{OPENED}`): **{:.1} ms** and **{:.1} ms**; the defaults \
-             cost {:.1} ms more (per round {per_round:.1?}).",
+             parameter opened up (`{OPENED}`): **{:.1} ms** and **{:.1} ms**; the \
+             difference, defaults minus opened up, has a median of {:.1} ms (per round \
+             {per_round:.1?}).",
             fs::metadata(&launcher).unwrap().len(),
             plan.rounds,
             median(&self.start_confined),

@@ -205,6 +205,9 @@ fn when_the_helper_dies_calls_in_flight_fail_at_once_and_new_calls_wait_for_the_
 for i in 1 2 3; do call f$i \"sleep 15000 x\" & done
 sleep 0.5
 kill -KILL $(helper_pid)
+# Once eprog has seen the end (the kill lands a moment later, and a call
+# sent before that is one more call in flight): a new call waits.
+until dmesg | grep -q 'killed by signal 9'; do sleep 0.05; done
 call again 'echo again'
 wait
 unload

@@ -213,7 +213,7 @@ wait
 unload
 load call_timeout_ms=20000 restart=never
 kill -KILL $(helper_pid)
-sleep 0.5
+until [ $(dmesg | grep -c 'killed by signal 9') = 2 ]; do sleep 0.05; done
 call gone 'echo gone'
 unload",
     );

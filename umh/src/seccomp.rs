@@ -156,8 +156,7 @@ pub fn lock_down(extra: &[usize]) -> isize {
     let Some(filter) = Filter::new(AUDIT_ARCH, extra) else {
         return -E2BIG;
     };
-    // SAFETY: prctl with plain integers, the unused arguments 0.
-    let r = unsafe { syscall5(nr::PRCTL, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) };
+    let r = crate::privilege::prctl(PR_SET_NO_NEW_PRIVS, 1, 0);
     if r < 0 {
         return r;
     }

@@ -48,7 +48,7 @@ install-into-tree:
 	@grep -q '^source "drivers/misc/eprog/Kconfig"' $(KSRC)/drivers/misc/Kconfig || \
 		{ echo "eprog: could not hook drivers/misc/Kconfig" >&2; exit 1; }
 	@grep -q 'CONFIG_EMBEDDED_PROG' $(KSRC)/drivers/misc/Makefile || \
-		printf 'obj-$$(subst m,y,$$(CONFIG_EMBEDDED_PROG))\t+= eprog/\n' >> $(KSRC)/drivers/misc/Makefile
+		printf 'obj-$$(CONFIG_EMBEDDED_PROG)\t\t+= eprog/\n' >> $(KSRC)/drivers/misc/Makefile
 	@echo "eprog: installed into $(KSRC)/drivers/misc/eprog (enable CONFIG_EMBEDDED_PROG)"
 
 # The in-tree route as a git format-patch style patch against KSRC: the
@@ -60,8 +60,9 @@ misc: add eprog, an embedded Rust user-space helper
 
 eprog carries a small static user-space program inside the kernel image
 (CONFIG_EMBEDDED_PROG=y) or inside eprog.ko (=m), starts it with the User
-Mode Driver API, supervises it, and relays its standard output to the
-kernel log. The program needs no root file system.
+Mode Driver API (or, where the kernel has none, with its own core, made
+of what modules may call), supervises it, and relays its standard output
+to the kernel log. The program needs no root file system.
 
 Signed-off-by: Your Name <your.email@example.com>
 endef

@@ -25,9 +25,9 @@ pub(crate) type u64_ = u64;
 
 include!(env!("EPROG_UMD_BINDINGS"));
 
-// Where the kernel has no User Mode Driver API (Linux 6.17 and later), eprog's
-// own core (`umd_core.c`, built into the kernel) offers the same operations
-// under its own names; Kbuild sets `eprog_umd_core` then.
+// Where the kernel has no User Mode Driver API (USERMODE_DRIVER off, or Linux
+// 6.17 and later), eprog's own core (`umd_core.c`, part of eprog) offers the
+// same operations under its own names; Kbuild sets `eprog_umd_core` then.
 #[cfg(eprog_umd_core)]
 pub(crate) use self::{
     eprog_umd as umd_info, eprog_umd_cleanup as umd_cleanup_helper,

@@ -12,10 +12,10 @@
 //! can be called like a function: from Rust through [`channel::Channel`],
 //! from other modules through `eprog_call()` (`eprog.h`), and from user
 //! space through `/dev/eprog` (`device.c`). When the helper ends, so does everything it
-//! started. Unloading kills it, waits for it, and frees everything. On
-//! Linux 6.17 and later, which have no User Mode Driver API, eprog's own
-//! core (`umd_core.c`, built into the kernel) does the same under its
-//! names.
+//! started. Unloading kills it, waits for it, and frees everything. Where
+//! the kernel has no User Mode Driver API (a stock 6.12, where nothing
+//! selects it; Linux 6.17 and later, which removed it), eprog's own core
+//! (`umd_core.c`, part of eprog) does the same under its names.
 
 use kernel::prelude::*;
 
@@ -79,6 +79,7 @@ struct Eprog {
 impl kernel::Module for Eprog {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         let params = params::Params::get()?;
+        pr_info!("starting the helper with {}\n", umd::ROUTE);
         let helper = blob::load(LAUNCHER_NAME, HELPER_NAME)
             .inspect_err(|e| pr_err!("loading the helper failed: {:?}\n", e))?;
         let channel = Arc::pin_init(

@@ -3,8 +3,8 @@
 //! A safe owner for a User Mode Driver: its tmpfs copy, its processes, its
 //! pipes.
 //!
-//! The User Mode Driver API (the kernel's up to 6.16, eprog's own core in
-//! `umd_core.c` since; `bindings.rs` maps the names) starts eprog's
+//! The User Mode Driver API (the kernel's where it has one, eprog's own core
+//! in `umd_core.c` elsewhere; `bindings.rs` maps the names) starts eprog's
 //! launcher (`umh/src/launch.rs`), which starts the helper as the init of a
 //! pid namespace of its own and reports its pid; see there for the
 //! protocol.
@@ -18,6 +18,13 @@ use crate::bindings;
 use crate::confinement::Confinement;
 use crate::file::FileRef;
 use crate::process::{Outcome, Process, Signaller};
+
+/// Which User Mode Driver code starts the helper, as the load line says.
+#[cfg(not(eprog_umd_core))]
+pub(crate) const ROUTE: &str = "the kernel UMD (USERMODE_DRIVER)";
+/// Which User Mode Driver code starts the helper, as the load line says.
+#[cfg(eprog_umd_core)]
+pub(crate) const ROUTE: &str = "eprog's own UMD core";
 
 /// The two pipe ends the kernel keeps to talk to a running helper.
 pub(crate) struct Pipes {
@@ -109,8 +116,8 @@ impl Umd {
         // `spare` that are the kernel's to drop; what it did not drop is
         // taken back below. A start failure then never releases a file that
         // eprog does not own, whatever the kernel's UMD code does. (eprog's
-        // own core, on 6.17+, never touches the fields of a failed start:
-        // there all is taken back.)
+        // own core never touches the fields of a failed start: there all is
+        // taken back.)
         self.info.pipe_to_umh = self.spare.lend();
         self.info.pipe_from_umh = self.spare.lend();
         // SAFETY: The blob is loaded and there is no process (invariant);

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * eprog's User Mode Driver core, for kernels that have none: Linux 6.17
- * removed kernel/usermode_driver.c. The same four operations as the
- * kernel's API, under eprog names, so the module's Rust code is the same
- * on every kernel. Built into the kernel (it needs create_pipe_files(),
- * replace_fd() and set_fs_pwd(), which modules cannot reach); see
- * umd_core.c for what it does differently.
+ * eprog's User Mode Driver core, for kernels without the kernel's own
+ * (USERMODE_DRIVER off, or Linux 6.17 and later, which removed it). The
+ * same four operations as the kernel's API, under eprog names, so the
+ * module's Rust code is the same on every kernel. Part of eprog (eprog.ko
+ * or built in), using only what modules may call; see umd_core.c for how
+ * and for what it does differently.
  */
 #ifndef EPROG_UMD_CORE_H
 #define EPROG_UMD_CORE_H

@@ -17,7 +17,7 @@
 #include <linux/pid.h>
 #include <linux/sched/signal.h>
 #ifdef EPROG_UMD_CORE
-#include "umd_core.h"		/* Linux 6.17 and later: eprog's own */
+#include "umd_core.h"		/* no kernel UMD: eprog's own core */
 #else
 #include <linux/usermode_driver.h>
 #endif

@@ -208,7 +208,7 @@ fn bench_smoke_measures_every_figure() {
 
 /// Builds the modules and boots once; the guest prints `@@` markers.
 fn measure(plan: &Plan) -> Results {
-    let kdir = setting("EPROG_KDIR_M");
+    let kdir = setting("EPROG_KDIR");
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut helpers = vec![Helper {
         name: "tiny",

@@ -18,7 +18,7 @@ use std::time::Duration;
 /// Builds eprog.ko with `blob` embedded; returns the build's output.
 fn build_with(name: &str, blob: &Path) -> (PathBuf, String, bool) {
     let arg = format!("UMH_BLOB={}", blob.display());
-    build_module(name, &setting("EPROG_KDIR_M"), &[&arg])
+    build_module(name, &setting("EPROG_KDIR"), &[&arg])
 }
 
 #[test]
@@ -125,7 +125,7 @@ procs() { ps -o pid,ppid,comm | grep -E 'eprog_(user|launch|supervise)' | grep -
     }
     let b = boot(
         "blobs",
-        &setting("EPROG_KDIR_M"),
+        &setting("EPROG_KDIR"),
         ramfs.finish(),
         "",
         Duration::from_secs(120),

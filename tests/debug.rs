@@ -9,7 +9,7 @@
 mod common;
 
 use common::{
-    assert_starved_forks_were_harmless, boot, build_module, kernel_has_umd, setting, Boot,
+    assert_starved_forks_were_harmless, boot, build_module, tree_has_umd, setting, Boot,
     Initramfs, MODULE_SHELL, STARVE_CASES, STARVE_SHELL, SYSTEM,
 };
 use std::fs;
@@ -183,12 +183,13 @@ fn debug_kernel_cycles_matrix_and_fault_injection_stay_clean() {
         "building the misbehaving eprog.ko for the debug kernel failed:\n{log}"
     );
 
-    // The function that sets up a new helper process: the kernel's UMD
-    // code up to 6.16, eprog's core (src/umd_core.c) since.
-    let setup = if kernel_has_umd() {
+    // The function that sets up a new helper's pipes: the kernel's UMD
+    // code where the kernel has it (in the new process), else eprog's core
+    // (src/umd_core.c, in the supervisor thread, before the fork).
+    let setup = if tree_has_umd(&kdir) {
         "umd_setup"
     } else {
-        "eprog_umd_setup"
+        "eprog_umd_make_pipe"
     };
     let matrix: String = MATRIX
         .iter()

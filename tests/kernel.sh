@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Build (or reuse) a QEMU test kernel with eprog in the tree, for the kernel
-# generation EPROG_KERNEL (tests/lib.sh).
-#   tests/kernel.sh ARCH m [debug]
-#                                prints the kernel build directory on stdout;
+# Build (or reuse) a QEMU test kernel for the kernel generation EPROG_KERNEL
+# (tests/lib.sh).
+#   tests/kernel.sh ARCH stock [debug]
+#                                Debian's source as shipped, no eprog patch,
+#                                built with the QEMU fragment (so, on 6.12,
+#                                without USERMODE_DRIVER, as distributions
+#                                ship it); prints the build directory;
 #                                'debug' adds tests/debug.config (KASAN, ...)
+#   tests/kernel.sh ARCH m       the same source with eprog's patch applied
+#                                and CONFIG_EMBEDDED_PROG=m (on 6.12 that
+#                                selects the kernel's USERMODE_DRIVER)
 #   tests/kernel.sh ARCH y       prints a directory with the =y kernel's
 #                                image, vmlinux and embedded helper
-#   tests/kernel.sh ARCH configured-without-umd
-#                                a configured (not built) tree whose config
-#                                selects no USERMODE_DRIVER, to test refusal
 # The build directory is cached by kernel version + config + toolchain, so a
 # second run only rebuilds what changed in the driver. The =y kernel is made
 # in the =m tree (flip the option, relink, keep the image, flip back): a
@@ -20,18 +23,16 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
-arch=${1:?usage: kernel.sh ARCH m|y|configured-without-umd [debug]}
-mode=${2:?usage: kernel.sh ARCH m|y|configured-without-umd}
+arch=${1:?usage: kernel.sh ARCH stock|m|y [debug]}
+mode=${2:?usage: kernel.sh ARCH stock|m|y [debug]}
 variant=${3:-qemu}
 case "$variant" in qemu|debug) ;; *) die "variant must be qemu or debug, not '$variant'" ;; esac
 case "$mode" in
-m|y) option="CONFIG_EMBEDDED_PROG=$mode" ;;
-configured-without-umd) option="# CONFIG_EMBEDDED_PROG is not set" ;;
-*) die "mode must be m, y or configured-without-umd, not '$mode'" ;;
+m|y) option="CONFIG_EMBEDDED_PROG=$mode" src=$(linux_tree) ;;
+stock) option="" src=$(linux_pristine) ;;
+*) die "mode must be stock, m or y, not '$mode'" ;;
 esac
 arch_table "$arch"
-
-src=$(linux_tree)
 
 fragments=("$here/qemu-$arch.config")
 [ "$variant" = debug ] && fragments+=("$here/debug.config")
@@ -52,7 +53,7 @@ kmake() { make -C "$src" O="$build" ARCH="$KARCH" LLVM="$LLVM" "$@"; }
 
 # Sets CONFIG_EMBEDDED_PROG in the configured tree $build, if it differs.
 set_option() {
-	grep -qx "$1" "$build/.config" && return
+	[ -z "$1" ] || grep -qx "$1" "$build/.config" && return
 	sed -i '/CONFIG_EMBEDDED_PROG[= ]/d' "$build/.config"
 	echo "$1" >>"$build/.config"
 	kmake -s olddefconfig >&2
@@ -90,7 +91,7 @@ if [ "$mode" = y ]; then
 fi
 
 build="$tree-$mode"
-say "$variant kernel $ver for $arch, CONFIG_EMBEDDED_PROG=$mode ($toolchain)"
+say "$variant kernel $ver for $arch, ${option:-as shipped} ($toolchain)"
 # Builds for an older config or toolchain are dead weight.
 for stale in "$EPROG_CACHE/build/$name-"*"-$mode"; do
 	[ -d "$stale" ] && [ "$stale" != "$build" ] && { say "removing stale $(basename "$stale")"; rm -rf "$stale"; }
@@ -125,12 +126,6 @@ if [ ! -f "$build/.eprog-configured" ]; then
 	touch "$build/.eprog-configured"
 fi
 
-if [ "$mode" = configured-without-umd ]; then
-	kmake -s syncconfig >&2
-	grep -q '^CONFIG_USERMODE_DRIVER=y' "$build/.config" && die "USERMODE_DRIVER is still selected in $build"
-	echo "$build"
-	exit 0
-fi
 # An interrupted =y build may have left the tree at =y.
 set_option "$option"
 

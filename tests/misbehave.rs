@@ -37,7 +37,7 @@ fn run(name: &str, body: &str) -> Boot {
     ramfs.file("misbehave.ko", 0o644, misbehave_ko());
     let b = boot(
         name,
-        &setting("EPROG_KDIR_M"),
+        &setting("EPROG_KDIR"),
         ramfs.finish(),
         "",
         Duration::from_secs(180),
@@ -594,7 +594,7 @@ fn a_status_is_reported_exactly_and_the_policy_follows_it() {
     ramfs.file("exit.ko", 0o644, &ko);
     let b = boot(
         "exit-at-once",
-        &setting("EPROG_KDIR_M"),
+        &setting("EPROG_KDIR"),
         ramfs.finish(),
         "",
         Duration::from_secs(120),

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{boot, boot_module, setting, Initramfs, HELLO, SYSTEM};
+use common::{boot, boot_module, route_line, setting, Initramfs, HELLO, SYSTEM};
 use std::fs;
 use std::path::Path;
 use std::time::Duration;
@@ -20,6 +20,7 @@ fn module_life_cycle(name: &str, ko: &Path) {
 mark shmem-before $(shmem)
 insmod /eprog.ko interval_ms=200; mark insmod $?
 procs | while read pid ppid comm; do mark proc $comm $ppid $pid; done
+mark helper-fds $(ls /proc/$(procs | awk '$3 == \"eprog_user\" {{ print $1 }}')/fd | xargs)
 mark nspid $(grep NSpid /proc/$(procs | awk '$3 == \"eprog_user\" {{ print $1 }}')/status)
 sleep 1
 rmmod eprog; mark rmmod $?
@@ -60,6 +61,13 @@ reboot -f
         procs.get("eprog_launch").map(|(_, pid)| pid.as_str()),
         "no eprog_user child of eprog_launch: {procs:?}"
     );
+    // The route this kernel calls for, said once at load: the kernel's UMD
+    // where the kernel has it, else eprog's own core.
+    let routes = b.kernel_lines("eprog: starting the helper with ");
+    assert_eq!(routes, [route_line()], "wrong or no route line");
+    // The helper has the two pipes the UMD code gave the launcher, and fd 2,
+    // which its runtime points at stdout: nothing else.
+    assert_eq!(b.marker("helper-fds"), "0 1 2", "the helper's open fds");
     let nspid = b.marker("nspid");
     assert!(
         nspid.starts_with("NSpid: ") && nspid.ends_with(" 1") && nspid.split(' ').count() == 3,
@@ -108,7 +116,7 @@ fn out_of_tree_module_relays_and_unloads_cleanly() {
 fn in_tree_module_relays_and_unloads_cleanly() {
     module_life_cycle(
         "module-in-tree",
-        &setting("EPROG_KDIR_M").join("drivers/misc/eprog/eprog.ko"),
+        &setting("EPROG_KDIR").join("drivers/misc/eprog/eprog.ko"),
     );
 }
 
@@ -249,7 +257,7 @@ fn built_in_eprog_never_makes_boot_wait_for_the_helper() {
 #[test]
 #[ignore = "boots QEMU: run through 'make check'"]
 fn a_broken_blob_fails_insmod_with_enoexec_and_leaks_nothing() {
-    let kdir = setting("EPROG_KDIR_M");
+    let kdir = setting("EPROG_KDIR");
     let scratch = Path::new(env!("CARGO_TARGET_TMPDIR"));
     // Not ELF at all; and ELF magic with nothing executable behind it.
     let text = scratch.join("not-elf");

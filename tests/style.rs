@@ -100,7 +100,7 @@ fn host_and_helper_code_is_clippy_clean() {
 #[test]
 #[ignore = "needs the kernel tree: run through 'make check'"]
 fn module_is_clippy_clean() {
-    let (_, log, ok) = build_module("clippy", &setting("EPROG_KDIR_M"), &["CLIPPY=1"]);
+    let (_, log, ok) = build_module("clippy", &setting("EPROG_KDIR"), &["CLIPPY=1"]);
     assert!(ok, "the CLIPPY=1 build failed:\n{log}");
     let warnings: Vec<_> = log.lines().filter(|l| l.contains("warning")).collect();
     assert!(warnings.is_empty(), "CLIPPY=1 warnings:\n{log}");

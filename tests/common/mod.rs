@@ -4,8 +4,10 @@
 //! hands back the console log for assertions.
 //!
 //! Paths to what `tests/run check` built come from the environment:
-//! `EPROG_ARCH`, `EPROG_KDIR_M` / `EPROG_KDIR_Y` (kernel build trees with
-//! `CONFIG_EMBEDDED_PROG=m` / `=y`), `EPROG_KO` (the out-of-tree module) and
+//! `EPROG_ARCH`, `EPROG_KDIR` (the build tree of the kernel under test:
+//! Debian's as shipped, or with eprog's patch and `CONFIG_EMBEDDED_PROG=m`),
+//! `EPROG_KDIR_Y` (the `=y` kernel, for patched trees), `EPROG_KO` (the
+//! out-of-tree module) and
 //! `EPROG_BUSYBOX` (a static busybox for the guest).
 
 #![allow(dead_code)] // Each test binary uses its own part of the harness.
@@ -63,9 +65,29 @@ pub fn kernel() -> String {
 }
 
 /// Whether the kernel under test has the kernel's own User Mode Driver
-/// API (up to Linux 6.16) rather than eprog's core.
+/// API (`CONFIG_USERMODE_DRIVER=y`, which only a select turns on, up to
+/// Linux 6.16), which eprog then uses, rather than eprog's own core.
 pub fn kernel_has_umd() -> bool {
-    kernel() == "6.12"
+    tree_has_umd(&setting("EPROG_KDIR"))
+}
+
+/// Whether the kernel built in `kdir` has the kernel's own UMD API.
+pub fn tree_has_umd(kdir: &Path) -> bool {
+    let config = kdir.join(".config");
+    fs::read_to_string(&config)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", config.display()))
+        .lines()
+        .any(|l| l == "CONFIG_USERMODE_DRIVER=y")
+}
+
+/// The line eprog logs at load, naming the route it takes: the kernel's
+/// UMD where the kernel has it, else eprog's own core.
+pub fn route_line() -> &'static str {
+    if kernel_has_umd() {
+        "eprog: starting the helper with the kernel UMD (USERMODE_DRIVER)"
+    } else {
+        "eprog: starting the helper with eprog's own UMD core"
+    }
 }
 
 /// A required setting from `tests/run`; panics with what to do if missing.
@@ -317,7 +339,7 @@ pub fn boot(
     Boot { log, kernel, path }
 }
 
-/// Boots the `=m` test kernel with `ko` as `/eprog.ko` next to busybox and
+/// Boots the kernel under test with `ko` as `/eprog.ko` next to busybox and
 /// `script` as init.
 pub fn boot_module(name: &str, ko: &Path, script: &str, cmdline: &str, timeout: Duration) -> Boot {
     let mut ramfs = Initramfs::with_init(script);
@@ -325,14 +347,14 @@ pub fn boot_module(name: &str, ko: &Path, script: &str, cmdline: &str, timeout: 
     ramfs.file("eprog.ko", 0o644, &ko);
     boot(
         name,
-        &setting("EPROG_KDIR_M"),
+        &setting("EPROG_KDIR"),
         ramfs.finish(),
         cmdline,
         timeout,
     )
 }
 
-/// Boots the `=m` test kernel with `ko` as `/eprog.ko` and runs `body`
+/// Boots the kernel under test with `ko` as `/eprog.ko` and runs `body`
 /// after the module shell's set-up; then checks that the console is clean,
 /// that nothing is left (processes, the module, Shmem), and that the
 /// kernel's records were dumped for [`Boot::kernel_lines`].
@@ -342,7 +364,7 @@ pub fn run_module(name: &str, ko: &[u8], body: &str, timeout: Duration) -> Boot 
     );
     let mut ramfs = Initramfs::with_init(&script);
     ramfs.file("eprog.ko", 0o644, ko);
-    let b = boot(name, &setting("EPROG_KDIR_M"), ramfs.finish(), "", timeout);
+    let b = boot(name, &setting("EPROG_KDIR"), ramfs.finish(), "", timeout);
     b.assert_clean();
     assert_nothing_left(&b);
     assert!(
@@ -513,11 +535,11 @@ pub fn build_module(name: &str, kdir: &Path, extra: &[&str]) -> (PathBuf, String
     (dir, text, out.status.success())
 }
 
-/// eprog.ko built out of tree against the `=m` kernel with `blob` as its
+/// eprog.ko built out of tree against the kernel under test with `blob` as its
 /// helper (`UMH_BLOB`), in `target/modules/<name>`; its bytes.
 pub fn module_with_blob(name: &str, blob: &Path) -> Vec<u8> {
     let arg = format!("UMH_BLOB={}", blob.display());
-    let (dir, log, ok) = build_module(name, &setting("EPROG_KDIR_M"), &[&arg]);
+    let (dir, log, ok) = build_module(name, &setting("EPROG_KDIR"), &[&arg]);
     assert!(
         ok,
         "building eprog.ko with {} failed:\n{log}",

@@ -28,7 +28,7 @@ const OPENED: &str = "helper_uid=0 helper_gid=0 helper_caps=0x1ffffffffff helper
 
 /// How much one run measures.
 struct Plan {
-    /// The console log's name in `target/qemu-logs/<kernel>-<arch>/`.
+    /// The console log's name in `target/qemu-logs/<kernel>-<arch>-m/`.
     name: &'static str,
     /// Throughput rounds, alternating the writers: TCG timing is noisy, so
     /// the figures are medians.

@@ -9,8 +9,8 @@
 mod common;
 
 use common::{
-    assert_starved_forks_were_harmless, boot, build_module, tree_has_umd, setting, Boot,
-    Initramfs, MODULE_SHELL, STARVE_CASES, STARVE_SHELL, SYSTEM,
+    assert_starved_forks_were_harmless, boot, build_module, setting, tree_has_umd, Boot, Initramfs,
+    MODULE_SHELL, STARVE_CASES, STARVE_SHELL, SYSTEM,
 };
 use std::fs;
 use std::time::Duration;
@@ -185,11 +185,12 @@ fn debug_kernel_cycles_matrix_and_fault_injection_stay_clean() {
 
     // The function that sets up a new helper's pipes: the kernel's UMD
     // code where the kernel has it (in the new process), else eprog's core
-    // (src/umd_core.c, in the supervisor thread, before the fork).
+    // (src/umd_core.c: its FIFOs, made in the supervisor thread before the
+    // fork, and the fork's own set-up).
     let setup = if tree_has_umd(&kdir) {
         "umd_setup"
     } else {
-        "eprog_umd_make_pipe"
+        "eprog_umd_fork"
     };
     let matrix: String = MATRIX
         .iter()

@@ -45,7 +45,10 @@ fn with_m_nothing_of_eprog_is_built_into_the_kernel() {
             .collect()
     };
     let m = eprog_symbols(setting("EPROG_KDIR"));
-    assert!(m.is_empty(), "the =m kernel has eprog's code built in: {m:?}");
+    assert!(
+        m.is_empty(),
+        "the =m kernel has eprog's code built in: {m:?}"
+    );
     let y = eprog_symbols(setting("EPROG_KDIR_Y"));
     assert!(
         y.iter().any(|l| l.ends_with(" eprog_call")),

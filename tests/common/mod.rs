@@ -233,7 +233,8 @@ pub struct Boot {
 
 /// Boots `kernel_dir`'s image with `initramfs` and extra kernel arguments;
 /// the guest's init must end with `reboot -f`. The log is kept in
-/// `target/qemu-logs/<kernel>-<arch>/<name>.log` whatever happens.
+/// `target/qemu-logs/<kernel>-<arch>-<tree>/<name>.log` whatever happens
+/// (`<tree>`: `m` or `stock`, see `tests/run`).
 pub fn boot(
     name: &str,
     kernel_dir: &Path,
@@ -244,7 +245,12 @@ pub fn boot(
     let arch = arch();
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("target/qemu-logs")
-        .join(format!("{}-{}", kernel(), setting("EPROG_ARCH").display()));
+        .join(format!(
+            "{}-{}-{}",
+            kernel(),
+            setting("EPROG_ARCH").display(),
+            env::var("EPROG_TREE").unwrap_or_else(|_| "m".into())
+        ));
     fs::create_dir_all(&dir).unwrap();
     let initrd = dir.join(format!("{name}.cpio"));
     fs::write(&initrd, initramfs).unwrap();

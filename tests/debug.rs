@@ -278,13 +278,19 @@ rmmod eprog || mark fail thread-rmmod
 check_left thread-faults
 mark thread-faults done
 
-# 4c. In the start's own set-up: the new process, before its exec, makes
-#     its pipes ({setup}, the UMD code of this kernel). failslab is aimed by
-#     stack trace at that one function, whatever task runs it, from a point
-#     a little later each time, until a start passes with no failure.
+# 4c. In the start's own set-up: the helper's pipes ({setup}: the kernel's
+#     UMD code makes them in the new process, before its exec; eprog's own
+#     core, in eprog.ko, in the supervisor thread before the fork).
+#     failslab is aimed by stack trace at that one function, whatever task
+#     runs it, from a point a little later each time, until a start passes
+#     with no failure. A module's function is in kallsyms only while it is
+#     loaded (here at the same place each time: the same module, alone):
+#     it is looked up with eprog loaded.
+insmod /eprog.ko interval_ms=50 restart=never || mark fail setup-lookup-insmod
 range=$(awk -v f={setup} '$3 == f {{ s = \"x\" $1 }} {{ a[NR] = \"x\" $1 }}
     END {{ e = \"xffffffffffffffff\"; for (i in a) if (a[i] > s && a[i] < e) e = a[i]; print s, e }}' /proc/kallsyms)
 case \"$range\" in x*) ;; *) mark fail no-symbol-{setup} ;; esac
+rmmod eprog || mark fail setup-lookup-rmmod
 start=${{range%% *}}; end=${{range##* }}
 echo 0x${{start#x}} > $fs/require-start; echo 0x${{end#x}} > $fs/require-end
 echo N > $fs/task-filter

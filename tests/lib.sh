@@ -35,6 +35,9 @@ EPROG_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 # Kernel trees, builds and downloads live outside the repository.
 EPROG_CACHE=${EPROG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/eprog}
+# Kernel build trees record their paths: name the cache by its real path,
+# so that one reached through a link is still the same cache.
+mkdir -p "$EPROG_CACHE" && EPROG_CACHE=$(cd "$EPROG_CACHE" && pwd -P)
 
 # One row per architecture: kernel ARCH, boot image, helper target, Debian
 # architecture, C compiler for test helpers, QEMU, its kernel arguments. A

@@ -5,7 +5,10 @@
 
 mod common;
 
-use common::{boot, boot_module, route_line, setting, Initramfs, HELLO, SYSTEM};
+use common::{
+    boot, boot_module, kernel_has_umd, route_line, run_module_with, setting, test_module,
+    Initramfs, HELLO, SYSTEM,
+};
 use std::fs;
 use std::path::Path;
 use std::time::Duration;
@@ -369,10 +372,73 @@ reboot -f
         b.log.contains("Freezing user space processes"),
         "nothing was frozen"
     );
+    // Frozen, the helper said nothing for the whole second the freezer
+    // held it (at 200 ms a line, five would have come).
+    let frozen = b.between(
+        "Freezing user space processes completed",
+        "Restarting tasks",
+    );
+    assert!(
+        frozen
+            .iter()
+            .any(|l| l.contains("suspend debug: Waiting for 1 second(s).")),
+        "the freezer did not hold the tasks; log: {}",
+        b.path.display()
+    );
+    assert_eq!(
+        frozen.iter().filter(|l| l.contains(HELLO)).count(),
+        0,
+        "the helper talked while frozen; log: {}",
+        b.path.display()
+    );
     let after = b.between("@@ thawed", "eprog: helper stopped");
     assert!(
         after.iter().filter(|l| l.contains(HELLO)).count() >= 2,
         "the helper went quiet after the thaw"
     );
     assert_eq!(b.marker("rmmod"), "0");
+}
+
+/// A new usermode-helper process starts with a copy of the kernel threads'
+/// file table. With fd 0 taken there (`tests/modules/eprog_kthread_fd.c`),
+/// eprog's own core cannot give the helper its pipes as fds 0 and 1:
+/// insmod fails with EBADF and a line that says why, and nothing is left
+/// (no process, no module, Shmem back at its baseline: no file of the
+/// tmpfs is held). The kernel's UMD code replaces fds 0 and 1 whatever
+/// they were: there the helper starts.
+#[test]
+#[ignore = "boots QEMU: run through 'make check'"]
+fn a_helper_process_without_fds_0_and_1_free_fails_insmod_with_ebadf() {
+    let ko = setting("EPROG_KO");
+    let fd_module = test_module("eprog_kthread_fd", "kthread-fd", ko.parent().unwrap());
+    let b = run_module_with(
+        "kthread-fd",
+        &fs::read(&ko).unwrap(),
+        &[("eprog_kthread_fd.ko", &fd_module)],
+        "insmod /eprog_kthread_fd.ko; mark fd-module $?
+load
+[ \"$(grep -c '^eprog ' /proc/modules)\" = 1 ] && unload
+rmmod eprog_kthread_fd
+load
+unload",
+        MINUTE,
+    );
+    assert_eq!(b.marker("fd-module"), "0");
+    let refused = b.kernel_lines("eprog: the helper's process has fd 0 or 1 open already");
+    if kernel_has_umd() {
+        assert_eq!(b.markers("loaded"), ["1", "1"]);
+        assert!(refused.is_empty(), "{refused:?}");
+    } else {
+        assert_eq!(b.markers("loaded"), ["0", "1"], "log: {}", b.path.display());
+        assert!(!refused.is_empty(), "log: {}", b.path.display());
+        assert!(
+            b.markers("insmod-said")
+                .iter()
+                .any(|l| l.ends_with("Bad file descriptor")),
+            "{:?}",
+            b.markers("insmod-said")
+        );
+    }
+    // The fd's module gave it back: the helper started the second time.
+    assert!(b.kernel_lines(HELLO).len() >= 1);
 }

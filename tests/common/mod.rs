@@ -365,11 +365,25 @@ pub fn boot_module(name: &str, ko: &Path, script: &str, cmdline: &str, timeout: 
 /// that nothing is left (processes, the module, Shmem), and that the
 /// kernel's records were dumped for [`Boot::kernel_lines`].
 pub fn run_module(name: &str, ko: &[u8], body: &str, timeout: Duration) -> Boot {
+    run_module_with(name, ko, &[], body, timeout)
+}
+
+/// As [`run_module`], with more files in the initramfs: `(path, bytes)`.
+pub fn run_module_with(
+    name: &str,
+    ko: &[u8],
+    files: &[(&str, &[u8])],
+    body: &str,
+    timeout: Duration,
+) -> Boot {
     let script = format!(
         "{SYSTEM}{MODULE_SHELL}ko=/eprog.ko\nmark shmem-before $(shmem)\n{body}\nleftovers\nkernel_log\nreboot -f\n"
     );
     let mut ramfs = Initramfs::with_init(&script);
     ramfs.file("eprog.ko", 0o644, ko);
+    for (path, bytes) in files {
+        ramfs.file(path, 0o644, bytes);
+    }
     let b = boot(name, &setting("EPROG_KDIR"), ramfs.finish(), "", timeout);
     b.assert_clean();
     assert_nothing_left(&b);
@@ -554,6 +568,32 @@ pub fn module_with_blob(name: &str, blob: &Path) -> Vec<u8> {
     fs::read(dir.join("eprog.ko")).unwrap()
 }
 
+/// `tests/modules/<stem>.ko`, built against the kernel under test in
+/// `target/modules/<dir>`, with the symbols of the eprog.ko built in
+/// `symbols` (a directory with its `Module.symvers`); its bytes.
+pub fn test_module(stem: &str, dir: &str, symbols: &Path) -> Vec<u8> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let dir = root.join("target/modules").join(dir);
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    for entry in fs::read_dir(root.join("tests/modules")).unwrap() {
+        let path = entry.unwrap().path();
+        fs::copy(&path, dir.join(path.file_name().unwrap())).unwrap();
+    }
+    run(Command::new("make")
+        .arg("-C")
+        .arg(setting("EPROG_KDIR"))
+        .arg(format!("M={}", dir.display()))
+        .arg(format!("ARCH={}", setting("EPROG_KARCH").display()))
+        .arg(format!("EPROG_DIR={}", root.display()))
+        .arg(format!(
+            "KBUILD_EXTRA_SYMBOLS={}",
+            symbols.join("Module.symvers").display()
+        ))
+        .args([&llvm(), "modules"]));
+    fs::read(dir.join(format!("{stem}.ko"))).unwrap()
+}
+
 /// Guest shell functions for module tests: load and time an unload, and
 /// report what is left. `$ko` names the module file.
 pub const MODULE_SHELL: &str = "\
@@ -610,7 +650,7 @@ pub fn c_channel_helper() -> PathBuf {
 }
 
 /// `tests/helpers/<name>.c`, built static for the architecture under test.
-fn c_program(name: &str) -> PathBuf {
+pub fn c_program(name: &str) -> PathBuf {
     let out = scratch().join(format!("{name}-c"));
     run(Command::new(cc())
         .args(["-static", "-Os", "-s", "-I"])
@@ -672,12 +712,21 @@ while [ $k -le 6 ]; do
     if [ $rc = 0 ] && [ $tries -lt 2 ]; then tries=$((tries + 1)); else k=$((k + 1)); tries=0; fi
 done
 mark starved-first-done
-insmod $ko helper_args=mode=crash restart=always restart_limit=100; mark starve-loaded $?
+insmod $ko helper_args=mode=crash restart=always restart_reset_ms=0; mark starve-loaded $?
 pause 0.5
 # Two fewer than the threads there are: a helper and its launcher alive
-# at this count would leave room for the next start once they die.
-starve -2; pause 1.5; unstarve
-pause 2
+# at this count would leave room for the next start once they die. The
+# helper restarts every 100 ms (every run resets the row). A round whose
+# restart waited for the unbound workqueue to make a worker (that needs
+# a thread too) is followed by another: the worker made, the fork fails.
+seen=$(dmesg | grep -c 'starting the helper failed: EAGAIN'); round=1
+while :; do
+    starve -2; pause 1.5; unstarve; pause 1
+    [ $(dmesg | grep -c 'starting the helper failed: EAGAIN') -gt $seen ] || [ $round = 3 ] && break
+    round=$((round + 1))
+done
+mark starve-rounds $round
+pause 1
 mark starve-restarts $(dmesg | grep -c 'eprog: helper eprog_user started')
 rmmod eprog; mark starve-rmmod $?
 ";

@@ -102,6 +102,11 @@ fn main() -> i32 {
             umh::print(b"exiting with 3\n");
             3
         }
+        // A success: restarted by restart=always only.
+        b"say-then-exit0" => {
+            umh::print(b"exiting with 0\n");
+            0
+        }
         b"flood" => {
             let mut line = *b"flood 0000000000\n";
             let mut n: u64 = 0;

@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Takes a file descriptor in the file table that kernel threads share, at
+ * load, and gives it back at unload. A new usermode-helper process starts
+ * with a copy of that table: while this module is loaded it has fd 0 open.
+ * For tests/qemu.rs: eprog's own UMD core must then refuse to start a
+ * helper that would not get its pipes as fds 0 and 1, and leave nothing.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/fcntl.h>
+#include <linux/fdtable.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/module.h>
+#include <linux/workqueue.h>
+
+static int eprog_kthread_fd = -1;
+
+/* Runs in a kernel worker, whose file table is the kernel threads' own. */
+static void eprog_kthread_fd_take(struct work_struct *work)
+{
+	struct file *file = filp_open("/", O_RDONLY, 0);
+	int fd;
+
+	if (IS_ERR(file))
+		return;
+	fd = get_unused_fd_flags(0);
+	if (fd < 0) {
+		fput(file);
+		return;
+	}
+	fd_install(fd, file);
+	eprog_kthread_fd = fd;
+}
+
+static void eprog_kthread_fd_give_back(struct work_struct *work)
+{
+	close_fd(eprog_kthread_fd);
+}
+
+static void eprog_kthread_fd_run(work_func_t func)
+{
+	struct work_struct work;
+
+	INIT_WORK_ONSTACK(&work, func);
+	schedule_work(&work);
+	flush_work(&work);
+	destroy_work_on_stack(&work);
+}
+
+static int __init eprog_kthread_fd_init(void)
+{
+	eprog_kthread_fd_run(eprog_kthread_fd_take);
+	if (eprog_kthread_fd < 0)
+		return -EBADF;
+	pr_info("kernel threads have fd %d open\n", eprog_kthread_fd);
+	return 0;
+}
+
+static void __exit eprog_kthread_fd_exit(void)
+{
+	eprog_kthread_fd_run(eprog_kthread_fd_give_back);
+}
+
+module_init(eprog_kthread_fd_init);
+module_exit(eprog_kthread_fd_exit);
+MODULE_DESCRIPTION("Holds a file descriptor open in the kernel threads' file table, for eprog's tests");
+MODULE_LICENSE("GPL");

@@ -15,6 +15,8 @@
 //! - `EPROTO`: the helper broke the protocol, and is being restarted;
 //! - `EOPNOTSUPP`: the helper does not speak the protocol (it never opened
 //!   the channel);
+//! - `EPIPE`: the helper closed its stdin, so it can take no request (and
+//!   the caller gets no `SIGPIPE`: see [`Stdin`]);
 //! - `ESHUTDOWN`: eprog is unloading, or gave up restarting the helper;
 //! - `EMSGSIZE`: the request is longer than `max_message`;
 //! - `EINTR`: a signal interrupted the caller.
@@ -40,7 +42,7 @@ enum Link {
     Down,
     /// The helper's stdin, and a way to end the helper if a request was cut
     /// short on its way (the stream is then out of step).
-    Up(FileRef, Signaller),
+    Up(Stdin, Signaller),
     /// The helper is a plain-text helper.
     Refused,
     /// eprog is unloading, or gave up on the helper.
@@ -54,12 +56,34 @@ struct Call {
     outcome: Option<Result<KVec<u8>>>,
 }
 
+/// The write end of the helper's stdin, and a read end of the same pipe
+/// that eprog holds and never reads.
+///
+/// A write to a pipe that has no reader left sends `SIGPIPE` to the writer
+/// (`pipe_write()`), and the writer is the caller: a helper that closed its
+/// stdin would kill a `/dev/eprog` user and interrupt an `eprog_call()`.
+/// With eprog's own reader the pipe always has one; a call checks for
+/// another before it writes, and fails with `EPIPE` if there is none.
+#[derive(Clone)]
+struct Stdin {
+    file: FileRef,
+    _reader: FileRef,
+}
+
 struct State {
     link: Link,
+    /// A caller is writing its request: frames must not interleave.
+    writing: bool,
     /// `max_inflight` slots.
     slots: KVec<Option<Call>>,
     /// The next id to hand out (never 0).
     next_id: u32,
+    /// The ids of the last calls that gave up after their request was sent
+    /// (timeout, signal), whose replies may still come: the only replies
+    /// that count as late. Any other id that is not in flight is forged.
+    abandoned: [u32; ABANDONED],
+    /// Where the next abandoned id goes in `abandoned`.
+    next_abandoned: usize,
     /// Replies that came after their call had given up.
     late: u64,
 }
@@ -83,9 +107,6 @@ pub(crate) struct Channel {
     state: Mutex<State>,
     #[pin]
     changed: CondVar,
-    /// Held while a request frame is written: frames must not interleave.
-    #[pin]
-    writer: Mutex<()>,
     max_message: u32,
 }
 
@@ -99,14 +120,16 @@ impl Channel {
         }
         let state = State {
             link: Link::Down,
+            writing: false,
             slots,
             next_id: 1,
+            abandoned: [0; ABANDONED],
+            next_abandoned: 0,
             late: 0,
         };
         Ok(try_pin_init!(Self {
             state <- new_mutex!(state),
             changed <- new_condvar!(),
-            writer <- new_mutex!(()),
             max_message,
         }? Error))
     }
@@ -145,7 +168,7 @@ impl Channel {
             // Sent, or the helper has gone (the reading side will fail the
             // call when it sees the end).
             Ok(()) | Err(Sent::Dead) => {}
-            Err(Sent::Nothing(e)) => return self.give_up(slot, e),
+            Err(Sent::Nothing(e)) => return self.give_up(slot, e, false),
             Err(Sent::Part(e)) => {
                 // The helper has half a request: nothing it reads from now
                 // on is in step. End it; the restart policy applies.
@@ -154,7 +177,7 @@ impl Channel {
                     id
                 );
                 helper.kill();
-                return self.give_up(slot, e);
+                return self.give_up(slot, e, false);
             }
         }
         drop((stdin, helper));
@@ -170,18 +193,18 @@ impl Channel {
             }
             if let Err(e) = self.wait(&mut state, deadline) {
                 drop(state);
-                return self.give_up(slot, e);
+                return self.give_up(slot, e, true);
             }
         }
     }
 
-    /// Writes one request frame, within the caller's deadline. The pipe is
-    /// non-blocking (see `connect`): a helper that stops reading cannot
-    /// hold a caller past its timeout. One write for the whole frame: up to
-    /// a page, the pipe takes it whole or not at all.
+    /// Writes one request frame, within the caller's deadline, when it is
+    /// the caller's turn: one frame at a time, and waiting for the turn
+    /// counts against the caller's own deadline and ends with a signal (a
+    /// caller stuck on a full pipe holds no one else past their timeout).
     fn send(
         &self,
-        stdin: &FileRef,
+        stdin: &Stdin,
         header: &[u8],
         payload: &[u8],
         deadline: u64,
@@ -191,8 +214,25 @@ impl Channel {
         // Within the capacity just taken: these do not fail.
         let _ = frame.extend_from_slice(header, GFP_KERNEL);
         let _ = frame.extend_from_slice(payload, GFP_KERNEL);
-        let _writer = self.writer.lock();
-        let mut left = &frame[..];
+        let mut state = self.state.lock();
+        while state.writing {
+            self.wait(&mut state, deadline).map_err(Sent::Nothing)?;
+        }
+        state.writing = true;
+        drop(state);
+        let sent = self.write_frame(stdin, &frame, deadline);
+        let mut state = self.state.lock();
+        state.writing = false;
+        self.changed.notify_all();
+        sent
+    }
+
+    /// Writes `frame` whole, within the deadline. The pipe is non-blocking
+    /// (see `connect`): a helper that stops reading cannot hold a caller
+    /// past its timeout. One write for the whole frame: up to a page, the
+    /// pipe takes it whole or not at all.
+    fn write_frame(&self, stdin: &Stdin, frame: &[u8], deadline: u64) -> Result<(), Sent> {
+        let mut left = frame;
         while !left.is_empty() {
             let cut = |e| {
                 if left.len() == frame.len() {
@@ -201,7 +241,10 @@ impl Channel {
                     Sent::Part(e)
                 }
             };
-            match stdin.write(left) {
+            if !stdin.file.has_other_reader() {
+                return Err(cut(code!(EPIPE)));
+            }
+            match stdin.file.write(left) {
                 Ok(n) => {
                     left = &left[n..];
                     continue;
@@ -214,7 +257,7 @@ impl Channel {
             if wait == 0 {
                 return Err(cut(code!(ETIMEDOUT)));
             }
-            if stdin.wait_writable(wait).is_err() {
+            if stdin.file.wait_writable(wait).is_err() {
                 return Err(cut(EINTR));
             }
         }
@@ -222,13 +265,23 @@ impl Channel {
     }
 
     /// Frees the call's slot and fails it with `e`, unless its outcome came
-    /// in meanwhile: then that is the answer.
-    fn give_up(&self, slot: usize, e: Error) -> Result<KVec<u8>> {
+    /// in meanwhile: then that is the answer. A call whose request was
+    /// `sent` is noted as abandoned: its reply may still come.
+    fn give_up(&self, slot: usize, e: Error, sent: bool) -> Result<KVec<u8>> {
         let mut state = self.state.lock();
-        let outcome = state.slots[slot]
-            .take()
-            .and_then(|call| call.outcome)
-            .unwrap_or(Err(e));
+        let outcome = match state.slots[slot].take() {
+            Some(Call {
+                outcome: Some(outcome),
+                ..
+            }) => outcome,
+            Some(Call { id, outcome: None }) => {
+                if sent {
+                    state.abandon(id);
+                }
+                Err(e)
+            }
+            None => Err(e),
+        };
         self.changed.notify_all();
         outcome
     }
@@ -249,10 +302,24 @@ impl Channel {
 
     // The reading side, for the supervisor thread.
 
-    /// The helper opened the channel: calls go to `stdin` from now on.
+    /// The helper opened the channel: calls go to `stdin` from now on. If
+    /// eprog cannot hold its own reader of `stdin` (no memory), the helper
+    /// is ended; the restart policy applies.
     pub(crate) fn connect(&self, stdin: FileRef, helper: Signaller) {
-        stdin.set_nonblocking();
-        self.set_link(Link::Up(stdin, helper), code!(ECONNRESET));
+        match stdin.open_reader() {
+            Ok(reader) => {
+                stdin.set_nonblocking();
+                let stdin = Stdin {
+                    file: stdin,
+                    _reader: reader,
+                };
+                self.set_link(Link::Up(stdin, helper), code!(ECONNRESET));
+            }
+            Err(e) => {
+                pr_err!("opening the channel failed: {:?}; ending the helper\n", e);
+                helper.kill();
+            }
+        }
     }
 
     /// The helper does not speak the protocol: calls fail with `EOPNOTSUPP`.
@@ -289,8 +356,7 @@ impl Channel {
         let state = self.state.lock();
         if state.find(id).is_some() {
             Addressee::Waiting
-        } else if (1..=1 << 31).contains(&state.next_id.wrapping_sub(id)) {
-            // Handed out (ids are never 0, and the last 2^31 count).
+        } else if id != 0 && state.abandoned.contains(&id) {
             Addressee::Gone
         } else {
             Addressee::Unknown
@@ -310,6 +376,10 @@ impl Channel {
                 true
             }
             None => {
+                // One late reply per abandoned call: a second is forged.
+                if let Some(at) = state.abandoned.iter().position(|&a| a == id) {
+                    state.abandoned[at] = 0;
+                }
                 state.late += 1;
                 false
             }
@@ -332,7 +402,16 @@ enum Sent {
     Dead,
 }
 
+/// How many abandoned calls may still get a late reply: the most recent
+/// ones. (Ids are never 0, so 0 marks a free entry.)
+const ABANDONED: usize = 64;
+
 impl State {
+    fn abandon(&mut self, id: u32) {
+        self.abandoned[self.next_abandoned] = id;
+        self.next_abandoned = (self.next_abandoned + 1) % ABANDONED;
+    }
+
     fn issue_id(&mut self) -> u32 {
         let id = self.next_id;
         self.next_id = self.next_id.wrapping_add(1).max(1);

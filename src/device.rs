@@ -42,13 +42,15 @@ impl Drop for Device {
 }
 
 /// One call, for `device.c`: the reply goes to `reply`; returns its length
-/// or a negative errno (`ENOBUFS` if it does not fit).
+/// or a negative errno (`ENOBUFS` if it does not fit, `EINVAL` for a null
+/// buffer with a length). `reply` may be `request`: the reply is written
+/// once the request is no longer read.
 ///
 /// # Safety
 ///
 /// `channel` is the pointer `device.c` got from [`Device::register`], still
 /// registered; `request` is valid for reads of `request_len` bytes and
-/// `reply` for writes of `reply_size` bytes, neither null.
+/// `reply` for writes of `reply_size` bytes, or null with a length of 0.
 #[no_mangle]
 unsafe extern "C" fn eprog_channel_call(
     channel: *const c_void,
@@ -58,18 +60,32 @@ unsafe extern "C" fn eprog_channel_call(
     reply_size: usize,
     timeout_ms: c_uint,
 ) -> isize {
+    if (request.is_null() && request_len > 0) || (reply.is_null() && reply_size > 0) {
+        return EINVAL.to_errno() as isize;
+    }
     // SAFETY: By the function's safety requirements.
-    let (channel, request, reply) = unsafe {
-        (
-            &*channel.cast::<Channel>(),
-            core::slice::from_raw_parts(request.cast::<u8>(), request_len),
-            core::slice::from_raw_parts_mut(reply.cast::<u8>(), reply_size),
+    let channel = unsafe { &*channel.cast::<Channel>() };
+    let answer = if request_len == 0 {
+        channel.call(&[], timeout_ms)
+    } else {
+        // SAFETY: By the function's safety requirements, and not null (checked
+        // above). The slice lives only during the call.
+        channel.call(
+            unsafe { core::slice::from_raw_parts(request.cast::<u8>(), request_len) },
+            timeout_ms,
         )
     };
-    match channel.call(request, timeout_ms) {
-        Ok(answer) if answer.len() > reply.len() => code!(ENOBUFS).to_errno() as isize,
+    match answer {
+        Ok(answer) if answer.len() > reply_size => code!(ENOBUFS).to_errno() as isize,
         Ok(answer) => {
-            reply[..answer.len()].copy_from_slice(&answer);
+            if !answer.is_empty() {
+                // SAFETY: By the function's safety requirements, and not null
+                // (a reply of one byte or more fits `reply_size`). The
+                // request's slice has ended, so `reply` may overlap it.
+                let reply =
+                    unsafe { core::slice::from_raw_parts_mut(reply.cast::<u8>(), answer.len()) };
+                reply.copy_from_slice(&answer);
+            }
             answer.len() as isize
         }
         Err(e) => e.to_errno() as isize,

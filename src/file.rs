@@ -104,6 +104,26 @@ impl FileRef {
         Ok(ret > 0)
     }
 
+    /// Opens a new read end of this pipe (a write end), for eprog to hold.
+    pub(crate) fn open_reader(&self) -> Result<Self> {
+        let mut file = core::ptr::null_mut();
+        // SAFETY: The file is valid by the type invariant; on success the
+        // function stores a new file, with one reference that the new value
+        // owns, in `file`.
+        kernel::error::to_result(unsafe {
+            bindings::eprog_pipe_open_reader(self.0.as_ptr(), &mut file)
+        })?;
+        NonNull::new(file).map(Self).ok_or(EINVAL)
+    }
+
+    /// Whether this pipe (a write end) has a reader other than one from
+    /// [`FileRef::open_reader`].
+    pub(crate) fn has_other_reader(&self) -> bool {
+        // SAFETY: The file is valid by the type invariant, and is a pipe's
+        // write end (the callers' invariant: the helper's stdin).
+        unsafe { bindings::eprog_pipe_has_other_reader(self.0.as_ptr()) }
+    }
+
     /// Makes writes through this file return `EAGAIN` rather than block.
     /// Only this file changes, not the other end of the pipe.
     pub(crate) fn set_nonblocking(&self) {

@@ -157,9 +157,10 @@ impl Inbound {
                         Addressee::Unknown => {
                             let n = self.protocol_error();
                             pr_err!(
-                                "protocol error {}: a reply to call {}, which was never made; ending the helper\n",
+                                "protocol error {}: a reply to call {}, which was never made or is no longer awaited (header {}); ending the helper\n",
                                 n,
-                                header.id
+                                header.id,
+                                Hex::of(&header.encode()).as_str()
                             );
                             Frame::None
                         }
@@ -167,8 +168,9 @@ impl Inbound {
                     Kind::Request => {
                         let n = self.protocol_error();
                         pr_err!(
-                            "protocol error {}: a request frame from the helper; ending the helper\n",
-                            n
+                            "protocol error {}: a request frame from the helper (header {}); ending the helper\n",
+                            n,
+                            Hex::of(&header.encode()).as_str()
                         );
                         Frame::None
                     }
@@ -213,13 +215,8 @@ impl Inbound {
                 false
             }
             Event::Malformed(e, header) => {
-                let mut hex = [0u8; 2 * HEADER_LEN];
-                for (i, byte) in header.iter().enumerate() {
-                    hex[2 * i] = HEX[usize::from(byte >> 4)];
-                    hex[2 * i + 1] = HEX[usize::from(byte & 0xf)];
-                }
-                // Hex digits only: safe to log as they are.
-                let hex = core::str::from_utf8(&hex).unwrap_or("");
+                let hex = Hex::of(&header);
+                let hex = hex.as_str();
                 let n = self.protocol_error();
                 match e {
                     FrameError::TooLong(len) => pr_err!(
@@ -249,7 +246,25 @@ impl Inbound {
     }
 }
 
-const HEX: &[u8; 16] = b"0123456789abcdef";
+/// A frame header's bytes in hex, as every protocol error logs them.
+struct Hex([u8; 2 * HEADER_LEN]);
+
+impl Hex {
+    fn of(header: &[u8; HEADER_LEN]) -> Self {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut hex = [0u8; 2 * HEADER_LEN];
+        for (i, byte) in header.iter().enumerate() {
+            hex[2 * i] = DIGITS[usize::from(byte >> 4)];
+            hex[2 * i + 1] = DIGITS[usize::from(byte & 0xf)];
+        }
+        Self(hex)
+    }
+
+    /// Hex digits only: safe to log as they are.
+    fn as_str(&self) -> &str {
+        core::str::from_utf8(&self.0).unwrap_or("")
+    }
+}
 
 /// Logs one record, or counts it if the rate limit says so.
 fn log_record(limit: &mut RateLimit, now_ms: u64, record: Record<'_>) {

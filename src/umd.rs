@@ -44,7 +44,9 @@ pub(crate) struct Pipes {
 /// - `info.tgid` is null, or the launcher's thread group (running or exited
 ///   but not reaped), with `info`'s pipes and pid reference owned by this
 ///   value; `helper` is `None` while `info.tgid` is null.
-/// - Outside `start`, no one but this value holds a reference to `spare`.
+/// - Outside `start`, no one but this value and, while a process runs,
+///   `info.pipe_to_umh` (a reference lent in place of the UMD code's own
+///   to the helper's stdin) holds a reference to `spare`.
 pub(crate) struct Umd {
     info: KBox<bindings::umd_info>,
     helper: Option<Process>,
@@ -98,6 +100,8 @@ impl Umd {
                 helper.len(),
             )
         })?;
+        // SAFETY: `info.wd` is the tmpfs just made.
+        to_result(unsafe { bindings::eprog_seal_root(&umd.info.wd) })?;
         Ok(umd)
     }
 
@@ -150,6 +154,15 @@ impl Umd {
                 return Err(EINVAL);
             }
         };
+        // The helper's stdin closes when eprog's own references do (a
+        // plain-text helper then reads its end, and eprog writes nothing
+        // after): the UMD code's reference goes now, and its cleanup drops
+        // one to `spare` instead.
+        // SAFETY: The field holds the UMD code's reference to the pipe,
+        // which `pipes.stdin` holds one of its own to; the cleanup drops
+        // the lent reference that replaces it.
+        unsafe { bindings::fput(self.info.pipe_to_umh) };
+        self.info.pipe_to_umh = self.spare.lend();
         if let Err(e) = self.adopt_helper(&pipes, confinement) {
             self.stop();
             return Err(e);

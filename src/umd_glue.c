@@ -8,6 +8,8 @@
 #include <linux/delay.h>
 #include <linux/moduleparam.h>
 #include <linux/poll.h>
+/* After poll.h: pipe_fs_i.h does not include what it uses. */
+#include <linux/pipe_fs_i.h>
 #include <linux/sched/task.h>
 #include <linux/shmem_fs.h>
 #include <linux/timekeeping.h>
@@ -56,13 +58,20 @@ static unsigned int max_message = 65536;
 module_param(max_message, uint, 0444);
 MODULE_PARM_DESC(max_message, "Longest request or reply on the channel, in bytes (default and most 65536)");
 
-static unsigned int helper_uid = 65534;
-module_param(helper_uid, uint, 0444);
-MODULE_PARM_DESC(helper_uid, "The helper's user id (default 65534, nobody)");
+/*
+ * An id of the helper's own, not nobody's: any process of the same user
+ * could signal the helper. No host process runs as it: distributions
+ * reserve the ids above 65535, and systemd's container ranges end below.
+ */
+#define EPROG_HELPER_ID 2147483646
 
-static unsigned int helper_gid = 65534;
+static unsigned int helper_uid = EPROG_HELPER_ID;
+module_param(helper_uid, uint, 0444);
+MODULE_PARM_DESC(helper_uid, "The helper's user id (default 2147483646, eprog's own)");
+
+static unsigned int helper_gid = EPROG_HELPER_ID;
 module_param(helper_gid, uint, 0444);
-MODULE_PARM_DESC(helper_gid, "The helper's group id (default 65534, nogroup)");
+MODULE_PARM_DESC(helper_gid, "The helper's group id (default 2147483646, eprog's own)");
 
 static unsigned long long helper_caps;
 module_param(helper_caps, ullong, 0444);
@@ -210,12 +219,33 @@ bool eprog_has_execed(struct task_struct *task, u64 exec_id)
 
 /*
  * Writes the helper's executable @name into the tmpfs @dir (see
- * tmpfs_file.h): readable and executable by all, as the helper runs as its
- * own user (helper_uid); only the launcher and the helper see the tmpfs.
+ * tmpfs_file.h): executable by all, as the helper runs as its own user
+ * (helper_uid), and readable by none but root, so that exec makes the
+ * helper non-dumpable: no process of its user (nor, with Yama off, any
+ * tracer) may ptrace it, read its memory or take its fds.
  */
 int eprog_write_file(const struct path *dir, const char *name, const void *data, size_t len)
 {
-	return eprog_tmpfs_write(dir, name, data, len, 0555);
+	return eprog_tmpfs_write(dir, name, data, len, 0111);
+}
+
+/*
+ * Makes the private tmpfs's root read-only to the helper: the kernel mounts
+ * tmpfs 1777 and unlimited, so a helper could otherwise fill memory that
+ * nobody is charged for and that outlives its restarts. Root-owned (it is
+ * mounted by root) and 0555; eprog itself, as root, still makes its FIFOs
+ * there.
+ */
+int eprog_seal_root(const struct path *root)
+{
+	struct inode *inode = d_inode(root->dentry);
+	struct iattr attr = { .ia_valid = ATTR_MODE, .ia_mode = 0555 };
+	int err;
+
+	inode_lock(inode);
+	err = notify_change(&nop_mnt_idmap, root->dentry, &attr, NULL);
+	inode_unlock(inode);
+	return err;
 }
 
 pid_t eprog_pid_nr(struct pid *pid)
@@ -322,6 +352,32 @@ void eprog_set_nonblocking(struct file *file)
 	spin_lock(&file->f_lock);
 	file->f_flags |= O_NONBLOCK;
 	spin_unlock(&file->f_lock);
+}
+
+/*
+ * A new read end of the pipe whose write end is @writer, as opening
+ * /proc/self/fd/N of a pipe gives one: fifo_open() counts it among the
+ * pipe's readers.
+ */
+int eprog_pipe_open_reader(struct file *writer, struct file **reader)
+{
+	struct file *file = dentry_open(&writer->f_path, O_RDONLY | O_NONBLOCK, current_cred());
+
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	*reader = file;
+	return 0;
+}
+
+/*
+ * Whether the pipe of @writer has a reader besides the one of
+ * eprog_pipe_open_reader(). A pipe file's private data is its pipe.
+ */
+bool eprog_pipe_has_other_reader(struct file *writer)
+{
+	struct pipe_inode_info *pipe = writer->private_data;
+
+	return READ_ONCE(pipe->readers) > 1;
 }
 
 struct pid *eprog_get_pid(struct pid *pid)

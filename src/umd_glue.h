@@ -39,6 +39,7 @@ int eprog_adopt_child(struct pid *parent, pid_t nr, struct pid **pid,
 		      struct task_struct **task, u64 *exec_id);
 bool eprog_has_execed(struct task_struct *task, u64 exec_id);
 int eprog_write_file(const struct path *dir, const char *name, const void *data, size_t len);
+int eprog_seal_root(const struct path *root);
 pid_t eprog_pid_nr(struct pid *pid);
 void eprog_put_task(struct task_struct *task);
 int eprog_exit_code(struct task_struct *task);
@@ -47,6 +48,8 @@ long eprog_file_count(struct file *file);
 int eprog_wait_readable(struct file *file, long ms);
 int eprog_wait_writable(struct file *file, long ms);
 void eprog_set_nonblocking(struct file *file);
+int eprog_pipe_open_reader(struct file *writer, struct file **reader);
+bool eprog_pipe_has_other_reader(struct file *writer);
 struct pid *eprog_get_pid(struct pid *pid);
 int eprog_spare_file(struct file **file);
 bool eprog_is_module(void);

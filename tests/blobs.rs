@@ -150,5 +150,10 @@ procs() { ps -o pid,ppid,comm | grep -E 'eprog_(user|launch|supervise)' | grep -
             b.path.display()
         );
     }
+    // The C helper brings no runtime: no_new_privs is the launcher's.
+    assert_eq!(
+        b.kernel_lines("eprog: From userspace: C helper: "),
+        ["eprog: From userspace: C helper: uid=2147483646 no_new_privs=1"]
+    );
     assert_eq!(b.marker("left"), "0 0");
 }

@@ -6,9 +6,12 @@
 
 mod common;
 
-use common::{c_channel_helper, module_with_blob, run_module, setting, Boot};
+use common::{
+    c_channel_helper, c_program, module_with_blob, run_module, run_module_with, setting,
+    test_module, Boot,
+};
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -45,7 +48,7 @@ fn default_ko() -> Vec<u8> {
 
 /// Boots with `ko` as `/eprog.ko` and runs `body` with the call shell
 /// (see `run_module`).
-fn run(name: &str, ko: &[u8], body: &str) -> Boot {
+fn boot_calls(name: &str, ko: &[u8], body: &str) -> Boot {
     let body = format!("{CALL_SHELL}{body}\nrm -f /tmp/req-* /tmp/err-* /tmp/big");
     run_module(name, ko, &body, Duration::from_secs(240))
 }
@@ -66,7 +69,7 @@ fn count(b: &Boot, needle: &str) -> usize {
 #[test]
 #[ignore = "boots QEMU: run through 'make check'"]
 fn the_default_helper_answers_calls_from_many_callers_at_once() {
-    let b = run(
+    let b = boot_calls(
         "channel-default",
         &default_ko(),
         "load interval_ms=300
@@ -113,7 +116,7 @@ fn calls_in_flight_are_bounded_and_replies_may_come_in_any_order() {
     // The helper holds what it gets until 300 ms pass without a request,
     // then answers in reverse order: it sees at most max_inflight calls.
     let callers = "for i in 1 2 3 4 5 6; do call $1$i \"caller $i\" & done; wait";
-    let b = run(
+    let b = boot_calls(
         "channel-gather",
         channel_ko(),
         &format!(
@@ -154,7 +157,7 @@ unload"
 #[test]
 #[ignore = "boots QEMU: run through 'make check'"]
 fn a_call_that_times_out_fails_with_etimedout_and_its_late_reply_is_dropped() {
-    let b = run(
+    let b = boot_calls(
         "channel-timeout",
         channel_ko(),
         "load call_timeout_ms=500 max_message=32
@@ -198,10 +201,10 @@ unload",
 #[test]
 #[ignore = "boots QEMU: run through 'make check'"]
 fn when_the_helper_dies_calls_in_flight_fail_at_once_and_new_calls_wait_for_the_next() {
-    let b = run(
+    let b = boot_calls(
         "channel-reset",
         channel_ko(),
-        "load call_timeout_ms=20000
+        "load call_timeout_ms=20000 helper_args=delay_ms=1000
 for i in 1 2 3; do call f$i \"sleep 15000 x\" & done
 sleep 0.5
 kill -KILL $(helper_pid)
@@ -229,6 +232,13 @@ unload",
     );
     assert_eq!(count(&b, "eprog: restarting the helper (1 of 5)"), 1);
     assert_eq!(answer(&b, "again"), "reply again");
+    // It was made before the new helper opened the channel (which takes a
+    // second after the restart), and waited for it.
+    let t = took(&b, "again");
+    assert!(
+        t > 0.5,
+        "the call made meanwhile took {t} s: it did not wait"
+    );
     // No helper will come: calls fail at once.
     assert_eq!(
         answer(&b, "gone"),
@@ -240,13 +250,16 @@ unload",
 #[test]
 #[ignore = "boots QEMU: run through 'make check'"]
 fn a_malformed_frame_is_logged_and_counted_and_restarts_the_helper() {
-    let b = run(
+    let b = boot_calls(
         "channel-protocol",
         channel_ko(),
         "load restart_limit=10 max_message=4096
 call behind0 'echo before'
 call forge 'forge'
 call ok1 'echo after forge'
+call forge0 'forge 0'
+call forge1 'forge 1'
+call ok0 'echo after forged ids'
 call oversize 'oversize 500' & sleep 0.2; call behind 'echo behind'; wait
 call ok2 'echo after oversize'
 call badkind 'badkind'
@@ -255,30 +268,38 @@ call big 'big 5000'
 call ok4 'echo after big'
 unload",
     );
-    for key in ["forge", "oversize", "behind", "badkind", "big"] {
+    // Id 0 is never issued, and call 1 (behind0) was answered: replies to
+    // them are forged, not late.
+    for key in [
+        "forge", "forge0", "forge1", "oversize", "behind", "badkind", "big",
+    ] {
         assert_eq!(answer(&b, key), "error Protocol error", "{key}");
     }
-    for key in ["ok1", "ok2", "ok3", "ok4"] {
+    for key in ["ok1", "ok0", "ok2", "ok3", "ok4"] {
         assert!(answer(&b, key).starts_with("reply after "), "{key}");
     }
+    assert_eq!(count(&b, "eprog: late reply"), 0);
     let errors = b.kernel_lines("eprog: protocol error ");
-    assert_eq!(errors.len(), 4, "{errors:?}");
+    assert_eq!(errors.len(), 6, "{errors:?}");
+    // Every protocol error shows the header as it came.
+    let forged = |n, id, header| {
+        format!("eprog: protocol error {n}: a reply to call {id}, which was never made or is no longer awaited (header {header}); ending the helper")
+    };
+    assert_eq!(errors[0], forged(1, 2147418112, "060000000000ff7f02000000"));
+    assert_eq!(errors[1], forged(2, 0, "060000000000000002000000"));
+    assert_eq!(errors[2], forged(3, 1, "060000000100000002000000"));
     assert_eq!(
-        errors[0],
-        "eprog: protocol error 1: a reply to call 2147418112, which was never made; ending the helper"
+        errors[3],
+        "eprog: protocol error 4: a frame of 65537 bytes, over max_message=4096 (header 010001000100000002000000); ending the helper"
     );
     assert_eq!(
-        errors[1],
-        "eprog: protocol error 2: a frame of 65537 bytes, over max_message=4096 (header 010001000100000002000000); ending the helper"
+        errors[4],
+        "eprog: protocol error 5: a frame of unknown kind 9 (header 000000000000000009000000); ending the helper"
     );
-    assert_eq!(
-        errors[2],
-        "eprog: protocol error 3: a frame of unknown kind 9 (header 000000000000000009000000); ending the helper"
-    );
-    assert!(errors[3].starts_with("eprog: protocol error 4: a frame of 5000 bytes"));
+    assert!(errors[5].starts_with("eprog: protocol error 6: a frame of 5000 bytes"));
     assert_eq!(
         count(&b, "eprog: helper was killed by signal 9 (SIGKILL)"),
-        4
+        6
     );
 }
 
@@ -288,7 +309,7 @@ fn a_helper_that_stops_reading_holds_no_caller_past_its_timeout() {
     // A hung helper takes one request and reads no more: the pipe fills,
     // a request that no longer fits whole is cut, and the helper, whose
     // stdin is now out of step, is ended and restarted.
-    let b = run(
+    let b = boot_calls(
         "channel-hang",
         channel_ko(),
         "load call_timeout_ms=700
@@ -317,10 +338,67 @@ unload",
     assert_eq!(answer(&b, "alive"), "reply alive");
 }
 
+/// One caller stuck writing to a full pipe (its timeout is long) holds no
+/// other caller past the other's own timeout: waiting for the turn to
+/// write counts against it.
+#[test]
+#[ignore = "boots QEMU: run through 'make check'"]
+fn a_caller_stuck_on_a_full_pipe_holds_no_other_past_its_timeout() {
+    let b = boot_calls(
+        "channel-writer-turn",
+        channel_ko(),
+        "load call_timeout_ms=700
+call hang 'hang'
+head -c 60000 /dev/zero | tr '\\0' x > /tmp/big
+echo 6000 > /sys/module/eprog/parameters/call_timeout_ms
+# The first fits in the pipe and waits for its reply; the second does not
+# fit, and waits to write the rest, for up to 6 s.
+dd if=/tmp/big of=/dev/eprog bs=65536 count=1 status=none 2>/dev/null &
+sleep 0.3
+dd if=/tmp/big of=/dev/eprog bs=65536 count=1 status=none 2>/dev/null &
+sleep 0.3
+echo 700 > /sys/module/eprog/parameters/call_timeout_ms
+call short 'echo short'
+wait
+unload",
+    );
+    assert_eq!(answer(&b, "hang"), "error Connection timed out");
+    assert_eq!(answer(&b, "short"), "error Connection timed out");
+    let t = took(&b, "short");
+    assert!(t < 1.2, "the short call took {t} s with a 0.7 s timeout");
+    // The second big request was cut: the writer was stuck, as meant.
+    assert_eq!(
+        count(&b, "the helper did not take the request in time; ending it"),
+        1
+    );
+}
+
+/// A helper that closed its stdin takes no request: a call fails at once
+/// with EPIPE, and the caller is not killed by the SIGPIPE that a write to
+/// a pipe without readers sends the writer.
+#[test]
+#[ignore = "boots QEMU: run through 'make check'"]
+fn a_helper_that_closed_its_stdin_fails_calls_with_epipe_and_signals_no_caller() {
+    let b = boot_calls(
+        "channel-closed-stdin",
+        channel_ko(),
+        "load helper_args=mode=close-stdin
+sleep 0.3
+call closed 'echo anyone'
+dd if=/tmp/req-closed of=/dev/eprog status=none 2>/dev/null; mark dd-status $?
+unload",
+    );
+    assert_eq!(b.marker("loaded"), "1");
+    assert_eq!(answer(&b, "closed"), "error Broken pipe");
+    assert!(took(&b, "closed") < 1.0);
+    // 1, an error; 141 (128 + SIGPIPE) was a caller killed.
+    assert_eq!(b.marker("dd-status"), "1");
+}
+
 #[test]
 #[ignore = "boots QEMU: run through 'make check'"]
 fn a_helper_that_never_opened_the_channel_answers_eopnotsupp() {
-    let b = run(
+    let b = boot_calls(
         "channel-plain",
         channel_ko(),
         "load helper_args=mode=text
@@ -331,6 +409,8 @@ unload",
     assert!(took(&b, "plain") < 1.0);
     assert!(count(&b, "eprog: From userspace: plain text, no channel") >= 1);
     assert_eq!(count(&b, "eprog: helper opened the channel"), 0);
+    // Its stdin ended once it had shown it speaks no protocol.
+    assert_eq!(count(&b, "eprog: From userspace: stdin closed"), 1);
 }
 
 #[test]
@@ -338,7 +418,7 @@ unload",
 fn rmmod_while_a_call_waits_is_refused_at_once_and_works_after_it() {
     // An open /dev/eprog holds the module, as any driver's device does:
     // rmmod cannot pull the channel from under a caller.
-    let b = run(
+    let b = boot_calls(
         "channel-rmmod",
         channel_ko(),
         "load call_timeout_ms=2000
@@ -363,7 +443,7 @@ unload",
 #[ignore = "boots QEMU: run through 'make check'"]
 fn a_c_helper_serves_calls_through_the_c_header() {
     let ko = module_with_blob("channel-c", &c_channel_helper());
-    let b = run(
+    let b = boot_calls(
         "channel-c",
         &ko,
         "load
@@ -377,4 +457,105 @@ unload",
         assert_eq!(answer(&b, &format!("c{i}")), format!("reply C: caller {i}"));
     }
     assert_eq!(count(&b, "eprog: From userspace: C helper serving"), 1);
+}
+
+/// eprog_call() as `eprog.h` says, from a kernel module: NULL buffers of
+/// length 0, a reply written over its request, a buffer too short for the
+/// reply (ENOBUFS), and NULL with a length refused (EINVAL), not followed.
+#[test]
+#[ignore = "boots QEMU: run through 'make check'"]
+fn eprog_call_takes_null_empty_and_in_place_buffers_as_its_header_says() {
+    // eprog_call comes from the channel module.
+    let caller = test_module(
+        "eprog_call_args",
+        "call-args",
+        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/modules/channel"),
+    );
+    let b = run_module_with(
+        "channel-call-args",
+        channel_ko(),
+        &[("eprog_call_args.ko", &caller)],
+        "load
+insmod /eprog_call_args.ko; mark caller $?
+rmmod eprog 2>/dev/null; mark rmmod-in-use $?
+rmmod eprog_call_args
+unload",
+        Duration::from_secs(240),
+    );
+    assert_eq!(b.marker("caller"), "0");
+    // A module that uses eprog_call() holds eprog: rmmod is refused.
+    assert_eq!(b.marker("rmmod-in-use"), "1");
+    let results: Vec<&str> = b.kernel_lines("eprog_call_args: ");
+    assert_eq!(
+        results,
+        [
+            "eprog_call_args: no-request: 12 bytes 'unknown verb'",
+            "eprog_call_args: in-place: 8 bytes 'in place'",
+            "eprog_call_args: no-room: -ENOBUFS",
+            "eprog_call_args: short-room: -ENOBUFS",
+            "eprog_call_args: null-request: -EINVAL",
+            "eprog_call_args: null-reply: -EINVAL",
+        ],
+        "log: {}",
+        b.path.display()
+    );
+}
+
+/// The /dev/eprog client for what busybox cannot do
+/// (`tests/helpers/dev_eprog_client.c`), as `/client` in the initramfs.
+fn client() -> Vec<u8> {
+    fs::read(c_program("dev_eprog_client")).unwrap()
+}
+
+/// `/dev/eprog` asks for `CAP_SYS_ADMIN` besides its mode: root without it
+/// in its effective set cannot open it; with it, root can.
+#[test]
+#[ignore = "boots QEMU: run through 'make check'"]
+fn dev_eprog_refuses_root_without_cap_sys_admin() {
+    let b = run_module_with(
+        "channel-cap",
+        &default_ko(),
+        &[("client", &client())],
+        "load
+chmod 755 /client
+mark dropped $(/client open-without-cap /dev/eprog)
+mark kept $(/client open /dev/eprog)
+unload",
+        Duration::from_secs(120),
+    );
+    assert_eq!(b.marker("dropped"), "open: Operation not permitted");
+    assert_eq!(b.marker("kept"), "open: ok");
+}
+
+/// A signal whose handler does not restart system calls ends a caller's
+/// wait with EINTR, within its timeout; the helper goes on, and its late
+/// reply is dropped and counted.
+#[test]
+#[ignore = "boots QEMU: run through 'make check'"]
+fn a_signal_ends_a_call_with_eintr() {
+    let b = run_module_with(
+        "channel-eintr",
+        channel_ko(),
+        &[("client", &client())],
+        &format!(
+            "{CALL_SHELL}load call_timeout_ms=5000
+chmod 755 /client
+t0=$(uptime_s)
+mark int $(/client interrupted /dev/eprog 'sleep 1500 late')
+mark int-took $(awk \"BEGIN {{ print $(uptime_s) - $t0 }}\")
+sleep 1.5
+call after 'echo after'
+unload
+rm -f /tmp/req-* /tmp/err-*"
+        ),
+        Duration::from_secs(120),
+    );
+    assert_eq!(b.marker("int"), "write: Interrupted system call");
+    let t = took(&b, "int");
+    assert!(t < 1.2, "the interrupted call took {t} s");
+    assert_eq!(answer(&b, "after"), "reply after");
+    assert_eq!(
+        b.kernel_lines("eprog: late reply to call"),
+        ["eprog: late reply to call 1 dropped (1 so far)"]
+    );
 }

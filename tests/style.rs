@@ -117,6 +117,7 @@ fn c_asm_and_kconfig_pass_checkpatch() {
         "Kconfig",
         "umh/*.h",
         "tests/helpers/*.c",
+        "tests/modules/*.c",
     ]);
     assert!(!sources.is_empty(), "no files for checkpatch");
     let out = Command::new("perl")

@@ -33,6 +33,22 @@ fn open_with(path: &CStr, flags: usize) -> isize {
     }
 }
 
+/// Creates the file `path` (it must not exist) and writes `bytes` to it;
+/// returns the count written or `-errno`.
+pub fn create_file(path: &CStr, bytes: &[u8]) -> isize {
+    const O_WRONLY: usize = 1;
+    const O_CREAT: usize = 0o100;
+    const O_EXCL: usize = 0o200;
+    const O_CLOEXEC: usize = 0o2000000;
+    let fd = open_with(path, O_CLOEXEC | O_WRONLY | O_CREAT | O_EXCL);
+    if fd < 0 {
+        return fd;
+    }
+    let n = crate::syscall::write(fd as i32, bytes);
+    crate::syscall::close(fd as i32);
+    n
+}
+
 /// Writes `bytes` to the file at `path`; returns the count written or
 /// `-errno`.
 pub fn write_file(path: &CStr, bytes: &[u8]) -> isize {

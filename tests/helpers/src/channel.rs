@@ -6,12 +6,17 @@
 //! - `serve` (default): answers each request by its verb:
 //!   `echo <bytes>`, `sleep <ms> <bytes>` (answers late), `log <bytes>`
 //!   (logs them, then answers `logged`), `big <n>` (n bytes of `x`), and
-//!   the protocol breakers `forge` (a reply to a call never made),
+//!   the protocol breakers `forge [id]` (a reply to a call never made, or
+//!   to call `id`),
 //!   `oversize [ms]` (after ms, a frame over any `max_message`), `badkind`
 //!   (a frame of kind 9) and `hang` (never reads or answers again);
 //! - `gather`: reads requests until none comes for 300 ms, logs how many
 //!   it holds (`gathered <n>`), then answers them in reverse order;
-//! - `text`: a plain-text helper that never opens the channel.
+//! - `text`: a plain-text helper that never opens the channel, and says
+//!   `stdin closed` when it reads the end of its stdin;
+//! - `close-stdin`: opens the channel, closes its stdin, and lives on.
+//!
+//! `delay_ms=N` on the line makes it wait N ms before it starts.
 #![no_std]
 #![no_main]
 
@@ -26,12 +31,35 @@ fn main() -> i32 {
         .split(|&b| b == b' ')
         .find_map(|pair| pair.strip_prefix(b"mode="))
         .unwrap_or(b"serve");
+    // Opens the channel only after `delay_ms=N`, e.g. for calls that must
+    // wait for a restarted helper.
+    if let Some(ms) = line
+        .split(|&b| b == b' ')
+        .find_map(|pair| pair.strip_prefix(b"delay_ms="))
+    {
+        umh::sleep_ms(number(ms));
+    }
     match mode {
         b"gather" => gather(),
-        b"text" => loop {
+        b"close-stdin" => {
+            // Opens the channel, closes its stdin, and lives on.
+            umh::channel::open();
+            umh::close(0);
+            loop {
+                umh::sleep_ms(1000);
+            }
+        }
+        b"text" => {
+            // Once it has said something, a plain-text helper's stdin ends.
             umh::print(b"plain text, no channel\n");
-            umh::sleep_ms(1000);
-        },
+            let mut rest = [0u8; 64];
+            while umh::read(0, &mut rest) > 0 {}
+            umh::print(b"stdin closed\n");
+            loop {
+                umh::print(b"plain text, no channel\n");
+                umh::sleep_ms(1000);
+            }
+        }
         _ => umh::serve(answer),
     }
 }
@@ -84,7 +112,13 @@ fn answer(request: &[u8], reply: &mut umh::Reply<'_>) {
             }
         }
         b"forge" => {
-            umh::write(1, &raw_header(6, 0x7fff_0000, 2));
+            // A reply to another call: one never made, or the id given.
+            let id = if rest.is_empty() {
+                0x7fff_0000
+            } else {
+                number(rest)
+            };
+            umh::write(1, &raw_header(6, id, 2));
             umh::write(1, b"forged");
         }
         b"oversize" => {

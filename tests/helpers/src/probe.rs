@@ -94,6 +94,8 @@ fn main() -> i32 {
             attempt::open(c"/proc/sys/vm/drop_caches", true),
         ),
         (b"setuid-root", privilege::set_uid(0)),
+        // A file of its own in its root, which could fill memory.
+        (b"write-root", attempt::create_file(c"/scratch", b"x")),
         (b"raw-socket", attempt::open_raw_socket()),
         (b"load-module", attempt::load_empty_module()),
         // Any other process: in its pid namespace there is none.

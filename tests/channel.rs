@@ -62,6 +62,20 @@ fn took(b: &Boot, key: &str) -> f64 {
     b.marker(&format!("{key}-took")).parse().unwrap()
 }
 
+/// Guest shell: the channel helper takes a `hang` request (and reads no
+/// more, so its pipe fills), and `/tmp/big` holds a request of 60000 bytes.
+const HANG: &str = "call hang 'hang'
+head -c 60000 /dev/zero | tr '\\0' x > /tmp/big
+";
+
+/// One request was cut short on a full pipe, and its helper ended.
+fn assert_one_request_cut(b: &Boot) {
+    assert_eq!(
+        count(b, "the helper did not take the request in time; ending it"),
+        1
+    );
+}
+
 fn count(b: &Boot, needle: &str) -> usize {
     b.kernel_lines(needle).len()
 }
@@ -312,17 +326,17 @@ fn a_helper_that_stops_reading_holds_no_caller_past_its_timeout() {
     let b = boot_calls(
         "channel-hang",
         channel_ko(),
-        "load call_timeout_ms=700
-call hang 'hang'
-head -c 60000 /dev/zero | tr '\\0' x > /tmp/big
-for i in 1 2; do
+        &format!(
+            "load call_timeout_ms=700
+{HANG}for i in 1 2; do
     t0=$(uptime_s)
     dd if=/tmp/big of=/dev/eprog bs=65536 count=1 status=none 2>&1 | sed \"s/.*: /@@ big$i /\"
-    mark big$i-took $(awk \"BEGIN { print $(uptime_s) - $t0 }\")
+    mark big$i-took $(awk \"BEGIN {{ print $(uptime_s) - $t0 }}\")
 done
 sleep 0.5
 call alive 'echo alive'
-unload",
+unload"
+        ),
     );
     assert_eq!(answer(&b, "hang"), "error Connection timed out");
     assert_eq!(b.marker("big1"), "Connection timed out");
@@ -331,10 +345,7 @@ unload",
         let t = took(&b, key);
         assert!(t < 1.5, "{key} took {t} s with a 0.7 s timeout");
     }
-    assert_eq!(
-        count(&b, "the helper did not take the request in time; ending it"),
-        1
-    );
+    assert_one_request_cut(&b);
     assert_eq!(answer(&b, "alive"), "reply alive");
 }
 
@@ -347,10 +358,9 @@ fn a_caller_stuck_on_a_full_pipe_holds_no_other_past_its_timeout() {
     let b = boot_calls(
         "channel-writer-turn",
         channel_ko(),
-        "load call_timeout_ms=700
-call hang 'hang'
-head -c 60000 /dev/zero | tr '\\0' x > /tmp/big
-echo 6000 > /sys/module/eprog/parameters/call_timeout_ms
+        &format!(
+            "load call_timeout_ms=700
+{HANG}echo 6000 > /sys/module/eprog/parameters/call_timeout_ms
 # The first fits in the pipe and waits for its reply; the second does not
 # fit, and waits to write the rest, for up to 6 s.
 dd if=/tmp/big of=/dev/eprog bs=65536 count=1 status=none 2>/dev/null &
@@ -360,17 +370,15 @@ sleep 0.3
 echo 700 > /sys/module/eprog/parameters/call_timeout_ms
 call short 'echo short'
 wait
-unload",
+unload"
+        ),
     );
     assert_eq!(answer(&b, "hang"), "error Connection timed out");
     assert_eq!(answer(&b, "short"), "error Connection timed out");
     let t = took(&b, "short");
     assert!(t < 1.2, "the short call took {t} s with a 0.7 s timeout");
     // The second big request was cut: the writer was stuck, as meant.
-    assert_eq!(
-        count(&b, "the helper did not take the request in time; ending it"),
-        1
-    );
+    assert_one_request_cut(&b);
 }
 
 /// A helper that closed its stdin takes no request: a call fails at once

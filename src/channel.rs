@@ -17,7 +17,8 @@
 //!   the channel);
 //! - `EPIPE`: the helper closed its stdin, so it can take no request (and
 //!   the caller gets no `SIGPIPE`: see [`Stdin`]);
-//! - `ESHUTDOWN`: eprog is unloading, or gave up restarting the helper;
+//! - `ESHUTDOWN`: eprog is unloading, or the helper is held stopped (an
+//!   operator's `stop`, `autostart=0`, or the supervisor gave up);
 //! - `EMSGSIZE`: the request is longer than `max_message`;
 //! - `EINTR`: a signal interrupted the caller.
 //!
@@ -30,11 +31,11 @@ use kernel::sync::lock::{mutex::MutexBackend, Guard};
 use kernel::sync::{CondVar, CondVarTimeoutResult, Mutex};
 use kernel::time::msecs_to_jiffies;
 
+use crate::clock::now_ms;
 use crate::file::FileRef;
 use crate::frame::{Header, Kind};
 use crate::kernel_api::code;
 use crate::process::Signaller;
-use crate::supervisor::now_ms;
 
 /// Where calls can go.
 enum Link {
@@ -45,7 +46,8 @@ enum Link {
     Up(Stdin, Signaller),
     /// The helper is a plain-text helper.
     Refused,
-    /// eprog is unloading, or gave up on the helper.
+    /// No helper will come: eprog is unloading, or the helper is held
+    /// stopped (by an operator, or after the supervisor gave up).
     Closed,
 }
 
@@ -84,8 +86,6 @@ struct State {
     abandoned: [u32; ABANDONED],
     /// Where the next abandoned id goes in `abandoned`.
     next_abandoned: usize,
-    /// Replies that came after their call had given up.
-    late: u64,
 }
 
 /// What a reply's id refers to.
@@ -125,7 +125,6 @@ impl Channel {
             next_id: 1,
             abandoned: [0; ABANDONED],
             next_abandoned: 0,
-            late: 0,
         };
         Ok(try_pin_init!(Self {
             state <- new_mutex!(state),
@@ -338,6 +337,14 @@ impl Channel {
         self.set_link(Link::Closed, code!(ESHUTDOWN));
     }
 
+    /// A helper will come again: calls wait for it.
+    pub(crate) fn reopen(&self) {
+        let mut state = self.state.lock();
+        if matches!(state.link, Link::Closed) {
+            state.link = Link::Down;
+        }
+    }
+
     /// Sets the link and fails every call in flight with `reason`.
     fn set_link(&self, link: Link, reason: Error) {
         let mut state = self.state.lock();
@@ -363,8 +370,7 @@ impl Channel {
         }
     }
 
-    /// Hands a reply to its call; returns whether the call still waited (a
-    /// reply that came too late is counted).
+    /// Hands a reply to its call; returns whether the call still waited.
     pub(crate) fn deliver(&self, id: u32, reply: Result<KVec<u8>>) -> bool {
         let mut state = self.state.lock();
         match state.find(id) {
@@ -380,15 +386,9 @@ impl Channel {
                 if let Some(at) = state.abandoned.iter().position(|&a| a == id) {
                     state.abandoned[at] = 0;
                 }
-                state.late += 1;
                 false
             }
         }
-    }
-
-    /// Late replies dropped so far.
-    pub(crate) fn late(&self) -> u64 {
-        self.state.lock().late
     }
 }
 

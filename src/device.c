@@ -8,6 +8,7 @@
  * the device several times to call concurrently.
  */
 #include <linux/capability.h>
+#include <linux/device.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
@@ -19,13 +20,15 @@
 
 #include "device.h"
 #include "eprog.h"
+#include "state.h"
 
 static unsigned int call_timeout_ms = 5000;
 module_param(call_timeout_ms, uint, 0644);
 MODULE_PARM_DESC(call_timeout_ms, "Timeout of a call through /dev/eprog, in ms (default 5000)");
 
-/* The Rust channel, while the device is registered. */
+/* The Rust channel and control, while the device is registered. */
 static const void *eprog_channel;
+static const void *eprog_control;
 
 ssize_t eprog_call(const void *request, size_t request_len, void *reply,
 		   size_t reply_size, unsigned int timeout_ms)
@@ -132,30 +135,99 @@ static const struct file_operations eprog_fops = {
 	.llseek		= noop_llseek,
 };
 
+static ssize_t control_store(struct device *dev, struct device_attribute *attr,
+			     const char *buf, size_t count)
+{
+	static const char *const words[] = {
+		[EPROG_CONTROL_START] = "start",
+		[EPROG_CONTROL_STOP] = "stop",
+		[EPROG_CONTROL_RESTART] = "restart",
+	};
+	int word, ret;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	word = sysfs_match_string(words, buf);
+	if (word < 0)
+		return -EINVAL;
+	ret = eprog_control_command(READ_ONCE(eprog_control), word);
+	return ret ?: count;
+}
+static DEVICE_ATTR_WO(control);
+
+static struct attribute *eprog_control_attrs[] = {
+	&dev_attr_control.attr,
+	NULL,
+};
+
+static const struct attribute_group eprog_control_group = {
+	.attrs = eprog_control_attrs,
+};
+
+static const struct attribute_group *eprog_groups[] = {
+	&eprog_control_group,
+	&eprog_state_group,
+	&eprog_counters_group,
+	&eprog_calls_failed_group,
+	NULL,
+};
+
 static struct miscdevice eprog_misc = {
 	.minor	= MISC_DYNAMIC_MINOR,
 	.name	= "eprog",
 	.fops	= &eprog_fops,
 	.mode	= 0600,
+	.groups	= eprog_groups,
 };
 
-int eprog_device_register(const void *channel)
+/* Whether eprog_misc is registered, for the uevents of state changes. */
+static DEFINE_MUTEX(eprog_misc_lock);
+static bool eprog_misc_registered;
+
+int eprog_device_register(const void *channel, const void *control)
 {
 	int ret;
 
 	WRITE_ONCE(eprog_channel, channel);
+	WRITE_ONCE(eprog_control, control);
 	ret = misc_register(&eprog_misc);
-	if (ret)
+	if (ret) {
 		WRITE_ONCE(eprog_channel, NULL);
-	return ret;
+		WRITE_ONCE(eprog_control, NULL);
+		return ret;
+	}
+	mutex_lock(&eprog_misc_lock);
+	eprog_misc_registered = true;
+	mutex_unlock(&eprog_misc_lock);
+	return 0;
 }
 
 /*
  * No call can be under way: open files and modules that use eprog_call()
- * hold eprog, so it cannot be unloading.
+ * hold eprog, so it cannot be unloading. misc_deregister() waits for a
+ * control write under way.
  */
 void eprog_device_unregister(void)
 {
+	mutex_lock(&eprog_misc_lock);
+	eprog_misc_registered = false;
+	mutex_unlock(&eprog_misc_lock);
 	misc_deregister(&eprog_misc);
 	WRITE_ONCE(eprog_channel, NULL);
+	WRITE_ONCE(eprog_control, NULL);
+}
+
+/*
+ * Sends a KOBJ_CHANGE uevent with @env (KEY=value) for the device, if it
+ * is registered. Only the supervisor thread calls it, never a control
+ * write (which unregistering waits for).
+ */
+void eprog_device_changed(char *env)
+{
+	char *envp[2] = { env, NULL };
+
+	mutex_lock(&eprog_misc_lock);
+	if (eprog_misc_registered)
+		kobject_uevent_env(&eprog_misc.this_device->kobj, KOBJ_CHANGE, envp);
+	mutex_unlock(&eprog_misc_lock);
 }

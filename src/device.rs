@@ -1,35 +1,49 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The channel's doors, `/dev/eprog` and `eprog_call()`: registered here,
-//! written in C (`device.c`), since the 6.12 `kernel` crate has no misc
-//! device; they call [`Channel::call`] through [`eprog_channel_call`].
+//! The doors: the channel's, `/dev/eprog` and `eprog_call()`, and the
+//! operator's, the `control` attribute: registered here, written in C
+//! (`device.c`), since the 6.12 `kernel` crate has no misc device; they
+//! call [`Channel::call`] through [`eprog_channel_call`] and
+//! [`Control::command`] through [`eprog_control_command`]. Every call is
+//! counted here, the one place all calls pass (`state.rs`).
 
 use kernel::error::to_result;
-use kernel::ffi::{c_uint, c_void};
+use kernel::ffi::{c_int, c_uint, c_void};
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
 use crate::bindings;
 use crate::channel::Channel;
+use crate::control::{Command, Control};
 use crate::kernel_api::code;
+use crate::state::{self, Counter};
 
 /// The registered device. Dropping it unregisters it.
 ///
 /// # Invariants
 ///
-/// `device.c` holds a pointer to `*channel` while this value lives.
+/// `device.c` holds pointers to `*channel` and `*control` while this value
+/// lives.
 pub(crate) struct Device {
     _channel: Arc<Channel>,
+    _control: Arc<Control>,
 }
 
 impl Device {
-    /// Registers `/dev/eprog` and `eprog_call()` for `channel`.
-    pub(crate) fn register(channel: Arc<Channel>) -> Result<Self> {
-        let ptr: *const Channel = &*channel;
-        // SAFETY: `ptr` stays valid while the new value keeps `channel`,
-        // until its `Drop` unregisters.
-        to_result(unsafe { bindings::eprog_device_register(ptr.cast()) })?;
-        Ok(Self { _channel: channel })
+    /// Registers `/dev/eprog` and `eprog_call()` for `channel`, and the
+    /// control attribute for `control`.
+    pub(crate) fn register(channel: Arc<Channel>, control: Arc<Control>) -> Result<Self> {
+        let channel_ptr: *const Channel = &*channel;
+        let control_ptr: *const Control = &*control;
+        // SAFETY: Both pointers stay valid while the new value keeps their
+        // `Arc`s, until its `Drop` unregisters.
+        to_result(unsafe {
+            bindings::eprog_device_register(channel_ptr.cast(), control_ptr.cast())
+        })?;
+        Ok(Self {
+            _channel: channel,
+            _control: control,
+        })
     }
 }
 
@@ -60,8 +74,13 @@ unsafe extern "C" fn eprog_channel_call(
     reply_size: usize,
     timeout_ms: c_uint,
 ) -> isize {
+    state::count(Counter::Calls, 1);
+    let failed = |e: Error| {
+        state::count_failed(e);
+        e.to_errno() as isize
+    };
     if (request.is_null() && request_len > 0) || (reply.is_null() && reply_size > 0) {
-        return EINVAL.to_errno() as isize;
+        return failed(EINVAL);
     }
     // SAFETY: By the function's safety requirements.
     let channel = unsafe { &*channel.cast::<Channel>() };
@@ -76,7 +95,7 @@ unsafe extern "C" fn eprog_channel_call(
         )
     };
     match answer {
-        Ok(answer) if answer.len() > reply_size => code!(ENOBUFS).to_errno() as isize,
+        Ok(answer) if answer.len() > reply_size => failed(code!(ENOBUFS)),
         Ok(answer) => {
             if !answer.is_empty() {
                 // SAFETY: By the function's safety requirements, and not null
@@ -88,6 +107,26 @@ unsafe extern "C" fn eprog_channel_call(
             }
             answer.len() as isize
         }
-        Err(e) => e.to_errno() as isize,
+        Err(e) => failed(e),
+    }
+}
+
+/// The operator's command `word` (`enum eprog_control_word`), for
+/// `device.c`; returns 0 or a negative errno.
+///
+/// # Safety
+///
+/// `control` is the pointer `device.c` got from [`Device::register`], still
+/// registered.
+#[no_mangle]
+unsafe extern "C" fn eprog_control_command(control: *const c_void, word: c_uint) -> c_int {
+    // SAFETY: By the function's safety requirements.
+    let control = unsafe { &*control.cast::<Control>() };
+    let result = Command::from_word(word)
+        .ok_or(EINVAL)
+        .and_then(|command| control.command(command));
+    match result {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
     }
 }

@@ -11,8 +11,10 @@
 //! `restart` parameter says. A helper that opens the channel (`frame.rs`)
 //! can be called like a function: from Rust through [`channel::Channel`],
 //! from other modules through `eprog_call()` (`eprog.h`), and from user
-//! space through `/dev/eprog` (`device.c`). When the helper ends, so does everything it
-//! started. Unloading kills it, waits for it, and frees everything. Where
+//! space through `/dev/eprog` (`device.c`). Operators watch it in sysfs
+//! (`state.rs`) and start and stop it there (`control.rs`). When the helper
+//! ends, so does everything it started. Unloading kills it, waits for it,
+//! and frees everything. Where
 //! the kernel has no User Mode Driver API (a stock 6.12, where nothing
 //! selects it; Linux 6.17 and later, which removed it), eprog's own core
 //! (`umd_core.c`, part of eprog) does the same under its names.
@@ -22,9 +24,11 @@ use kernel::prelude::*;
 mod bindings;
 mod blob;
 mod channel;
+mod clock;
 // As `frame`; the launcher decodes what the module encodes.
 #[allow(unreachable_pub, dead_code)]
 mod confinement;
+mod control;
 mod device;
 mod file;
 // Also the host crate's public API (for its tests), hence `pub` items.
@@ -37,10 +41,13 @@ mod process;
 // As `frame`.
 #[allow(unreachable_pub)]
 mod relay;
+mod run;
+mod state;
 mod supervisor;
 mod umd;
 
 use channel::Channel;
+use control::Control;
 use device::Device;
 use kernel::sync::Arc;
 use supervisor::Supervisor;
@@ -86,10 +93,18 @@ impl kernel::Module for Eprog {
             Channel::new(params.max_inflight, params.max_message)?,
             GFP_KERNEL,
         )?;
-        let supervisor = Supervisor::spawn(helper, params, channel.clone())
+        let control = Arc::pin_init(Control::new(params.autostart), GFP_KERNEL)?;
+        if !params.autostart {
+            pr_info!(
+                "autostart=0: the helper waits for 'start' in /sys/class/misc/eprog/control\n"
+            );
+            // Calls fail until then.
+            channel.close();
+        }
+        let supervisor = Supervisor::spawn(helper, params, channel.clone(), control.clone())
             .inspect_err(|e| pr_err!("starting the supervisor failed: {:?}\n", e))?;
         supervisor.wait_for_first_line()?;
-        let device = Device::register(channel)
+        let device = Device::register(channel, control)
             .inspect_err(|e| pr_err!("registering /dev/eprog failed: {:?}\n", e))?;
         Ok(Eprog {
             _device: device,

@@ -15,6 +15,7 @@ use crate::frame::{Decoder, Event, FrameError, Kind, HEADER_LEN};
 use crate::kernel_api::code;
 use crate::process::Signaller;
 use crate::relay::{LineAssembler, RateLimit, Record};
+use crate::state::{self, Counter};
 
 /// The frame being read.
 enum Frame {
@@ -40,8 +41,6 @@ pub(crate) struct Inbound {
     pending: Option<(FileRef, Signaller)>,
     /// The helper broke the protocol in this run.
     broken: bool,
-    /// Protocol errors, over all runs.
-    errors: u64,
     /// The time of the read being sorted (one clock read per read).
     now: u64,
 }
@@ -57,7 +56,6 @@ impl Inbound {
             channel,
             pending: None,
             broken: false,
-            errors: 0,
             now: 0,
         }
     }
@@ -203,11 +201,11 @@ impl Inbound {
                     // No memory for a reply fails its call with ENOMEM;
                     // a reply no call waits for is counted as late.
                     Frame::Reply { id, reply } => {
-                        if !self.channel.deliver(id, reply.ok_or(ENOMEM))
-                            && self.limit.check(now, false).log
-                        {
-                            let late = self.channel.late();
-                            pr_info!("late reply to call {} dropped ({} so far)\n", id, late);
+                        if !self.channel.deliver(id, reply.ok_or(ENOMEM)) {
+                            let late = state::count(Counter::LateReplies, 1);
+                            if self.limit.check(now, false).log {
+                                pr_info!("late reply to call {} dropped ({} so far)\n", id, late);
+                            }
                         }
                     }
                     Frame::None => {}
@@ -240,9 +238,8 @@ impl Inbound {
     /// Counts a protocol error and returns the count: the helper is ended
     /// and calls in flight fail with `EPROTO`.
     fn protocol_error(&mut self) -> u64 {
-        self.errors += 1;
         self.broken = true;
-        self.errors
+        state::count(Counter::ProtocolErrors, 1)
     }
 }
 
@@ -271,6 +268,7 @@ fn log_record(limit: &mut RateLimit, now_ms: u64, record: Record<'_>) {
     let verdict = limit.check(now_ms, record.continued);
     report_suppressed(verdict.report_suppressed);
     if verdict.log {
+        state::count(Counter::RecordsRelayed, 1);
         pr_info!("From userspace: {}{}\n", record.text, record.mark());
     } else if verdict.cut {
         // The last logged record promised a continuation: keep the promise.
@@ -280,6 +278,7 @@ fn log_record(limit: &mut RateLimit, now_ms: u64, record: Record<'_>) {
 
 fn report_suppressed(count: u64) {
     if count > 0 {
+        state::count(Counter::RecordsSuppressed, count);
         pr_warn!("{} records suppressed\n", count);
     }
 }

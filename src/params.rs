@@ -31,6 +31,8 @@ pub(crate) struct Params {
     pub(crate) interval_ms: u32,
     pub(crate) helper_args: &'static CStr,
     pub(crate) restart: Restart,
+    /// Start the helper at load; else only on the operator's `start`.
+    pub(crate) autostart: bool,
     /// Most restarts in a row.
     pub(crate) restart_limit: u32,
     /// A run at least this long ends the row: count and backoff start over.
@@ -96,6 +98,7 @@ impl Params {
             interval_ms: raw.interval_ms,
             helper_args,
             restart,
+            autostart: raw.autostart,
             restart_limit: raw.restart_limit,
             restart_reset_ms: raw.restart_reset_ms,
             start_timeout_ms: raw.start_timeout_ms,

@@ -33,6 +33,14 @@ impl ExitStatus {
     pub(crate) fn success(self) -> bool {
         self == Self::Code(0)
     }
+
+    /// As `wait()` reports it (without the core-dump bit).
+    pub(crate) fn wait_status(self) -> i32 {
+        match self {
+            Self::Code(code) => i32::from(code) << 8,
+            Self::Signal(signal) => i32::from(signal),
+        }
+    }
 }
 
 impl Display for ExitStatus {

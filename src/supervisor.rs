@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The supervisor: a kernel thread that owns the helper. It starts it,
-//! hands its output to `inbound.rs` (log lines, the channel's replies),
-//! notices its end at once and logs why, and restarts it as the `restart`
-//! policy says, with exponential backoff and a limit on restarts in a row
-//! (a run that lasts `restart_reset_ms` ends the row). A helper that
-//! breaks the channel's protocol is ended, and the policy applies.
+//! The supervisor: a kernel thread that owns the helper's life cycle. It
+//! runs it (`run.rs`), notices its end at once and logs why, and restarts
+//! it as the `restart` policy says, with exponential backoff and a limit on
+//! restarts in a row (a run that lasts `restart_reset_ms` ends the row). A
+//! helper that breaks the channel's protocol is ended, and the policy
+//! applies. Between rows the helper is held stopped until an operator
+//! starts it (`control.rs`); what it does is reported to `state.rs`.
 
 use core::cell::UnsafeCell;
 use core::ptr::NonNull;
@@ -15,18 +16,19 @@ use kernel::ffi::{c_int, c_void};
 use kernel::new_condvar;
 use kernel::new_spinlock;
 use kernel::prelude::*;
-use kernel::str::CString;
 use kernel::sync::{Arc, CondVar, CondVarTimeoutResult, SpinLock};
 use kernel::time::msecs_to_jiffies;
 
 use crate::bindings;
 use crate::channel::Channel;
-use crate::file::FileRef;
+use crate::clock::now_ms;
+use crate::control::{should_stop, Control, Next};
 use crate::inbound::Inbound;
-use crate::kernel_api;
 use crate::params::{Params, Restart};
-use crate::process::{ExitStatus, Outcome};
+use crate::process::ExitStatus;
 use crate::relay::RateLimit;
+use crate::run::{read_buffer, Run, Worker};
+use crate::state::{self, HelperState};
 use crate::umd::Umd;
 
 /// First and longest wait before a restart.
@@ -50,14 +52,6 @@ enum Startup {
     Detached,
 }
 
-/// What only the supervisor thread touches while it runs.
-struct Worker {
-    helper: Umd,
-    inbound: Inbound,
-    /// On the heap: too big for a kernel stack.
-    buf: KVec<u8>,
-}
-
 /// The state the supervisor shares with its owner.
 ///
 /// # Invariants
@@ -69,6 +63,7 @@ struct Shared {
     worker: UnsafeCell<Worker>,
     params: Params,
     channel: Arc<Channel>,
+    control: Arc<Control>,
     /// `startup` is no longer `Pending`.
     started: AtomicBool,
     #[pin]
@@ -102,9 +97,15 @@ unsafe impl Send for Supervisor {}
 unsafe impl Sync for Supervisor {}
 
 impl Supervisor {
-    /// Starts the kernel thread `eprog_supervise`, which runs `helper` and
-    /// connects it to `channel` whenever it opens the channel.
-    pub(crate) fn spawn(helper: Umd, params: Params, channel: Arc<Channel>) -> Result<Self> {
+    /// Starts the kernel thread `eprog_supervise`, which runs `helper` when
+    /// `control` wants it up and connects it to `channel` whenever it opens
+    /// the channel.
+    pub(crate) fn spawn(
+        helper: Umd,
+        params: Params,
+        channel: Arc<Channel>,
+        control: Arc<Control>,
+    ) -> Result<Self> {
         let limit = RateLimit::new(params.ratelimit_burst, params.ratelimit_interval_ms.into());
         let worker = Worker {
             helper,
@@ -116,6 +117,7 @@ impl Supervisor {
                 worker: UnsafeCell::new(worker),
                 params,
                 channel,
+                control,
                 started: AtomicBool::new(false),
                 startup <- new_spinlock!(Startup::Pending),
                 startup_changed <- new_condvar!(),
@@ -147,8 +149,9 @@ impl Supervisor {
     /// stall on the helper, and there is no insmod to fail.
     pub(crate) fn wait_for_first_line(&self) -> Result {
         let shared = &self.shared;
+        // Without autostart, there is nothing to wait for.
         // SAFETY: No preconditions.
-        if !unsafe { bindings::eprog_is_module() } {
+        if !unsafe { bindings::eprog_is_module() } || !shared.params.autostart {
             shared.set_startup(Startup::Detached);
             return Ok(());
         }
@@ -194,20 +197,6 @@ impl Drop for Supervisor {
     }
 }
 
-/// Whether the owner is stopping the supervisor. Only for the supervisor
-/// thread itself; after any interrupted wait, this is the reason (the
-/// thread allows no signals, and `kthread_stop()` interrupts its waits).
-fn should_stop() -> bool {
-    // SAFETY: Called from the kernel thread only (see above).
-    unsafe { bindings::kthread_should_stop() }
-}
-
-/// Milliseconds on the monotonic clock.
-pub(crate) fn now_ms() -> u64 {
-    // SAFETY: No preconditions.
-    unsafe { bindings::eprog_now_ms() }
-}
-
 impl Shared {
     /// Moves `startup` on from `Pending`; returns whether it did.
     fn set_startup(&self, to: Startup) -> bool {
@@ -226,14 +215,14 @@ impl Shared {
     }
 }
 
-/// How one run of the helper ended.
-enum Run {
+/// Why a row of runs ended.
+enum RowEnd {
     /// The owner is stopping the supervisor.
-    Stopped,
-    /// The launcher or the helper could not be started.
-    StartFailed(Error),
-    /// The helper ended by itself.
-    Ended(ExitStatus),
+    Unload,
+    /// The first run failed while init waited for it: init fails.
+    InitFailed,
+    /// The helper is held down in this state until an operator starts it.
+    Held(HelperState),
 }
 
 extern "C" fn supervisor_main(data: *mut c_void) -> c_int {
@@ -244,61 +233,17 @@ extern "C" fn supervisor_main(data: *mut c_void) -> c_int {
     // while it runs.
     let worker = unsafe { &mut *shared.worker.get() };
 
-    let params = &shared.params;
-    let mut restarts = 0;
-    let mut backoff = BACKOFF_FIRST_MS;
-    loop {
-        let began = now_ms();
-        let status = match worker.run(shared) {
-            Run::Stopped => break,
-            Run::StartFailed(e) => {
-                pr_err!("starting the helper failed: {:?}\n", e);
-                if shared.set_startup(Startup::Failed(e)) {
-                    break;
-                }
-                None
-            }
-            Run::Ended(status) => {
-                pr_warn!("helper {}\n", status);
-                if shared.set_startup(Startup::Failed(EPIPE)) {
-                    pr_err!("helper ended before its first line\n");
-                    break;
-                }
-                Some(status)
-            }
-        };
-        // A run that lasted long enough ends a row of failures.
-        if now_ms().saturating_sub(began) >= u64::from(params.restart_reset_ms) {
-            restarts = 0;
-            backoff = BACKOFF_FIRST_MS;
+    while shared.control.wait_for_start() {
+        // Calls wait for the new helper.
+        shared.channel.reopen();
+        let end = shared.row(worker);
+        // No helper until the next start: calls fail from now on.
+        shared.channel.close();
+        match end {
+            RowEnd::Unload | RowEnd::InitFailed => break,
+            RowEnd::Held(state) => shared.control.hold(state),
         }
-        // A failed start counts as a failure.
-        let wanted = match params.restart {
-            Restart::Never => false,
-            Restart::OnFailure => !status.is_some_and(ExitStatus::success),
-            Restart::Always => true,
-        };
-        if !wanted {
-            break;
-        }
-        if restarts >= params.restart_limit {
-            pr_err!("helper restarted {} times in a row; giving up\n", restarts);
-            break;
-        }
-        // SAFETY: Called from the kernel thread itself.
-        unsafe { bindings::eprog_sleep_interruptible(backoff) };
-        if should_stop() {
-            break;
-        }
-        restarts += 1;
-        backoff = (backoff * 2).min(BACKOFF_MAX_MS);
-        pr_info!(
-            "restarting the helper ({} of {})\n",
-            restarts,
-            params.restart_limit
-        );
     }
-    // No helper will come any more: calls fail from now on.
     shared.channel.close();
     // Ends a helper still running (when stopping, or after its stdout closed).
     worker.helper.stop();
@@ -308,126 +253,98 @@ extern "C" fn supervisor_main(data: *mut c_void) -> c_int {
     0
 }
 
-impl Worker {
-    /// Starts the helper once and relays its output until it ends or the
-    /// owner stops the supervisor.
-    fn run(&mut self, shared: &Shared) -> Run {
-        if should_stop() {
-            return Run::Stopped;
+impl Shared {
+    /// Runs the helper, and restarts it as the policy and the operator say,
+    /// until it is to be held down.
+    fn row(&self, worker: &mut Worker) -> RowEnd {
+        let params = &self.params;
+        let mut restarts = 0;
+        let mut backoff = BACKOFF_FIRST_MS;
+        state::restarting(0);
+        loop {
+            let began = now_ms();
+            let said = || {
+                self.set_startup(Startup::Talking);
+            };
+            let status = match worker.run(params, &self.control, &said) {
+                Run::Stopped => return RowEnd::Unload,
+                Run::StartFailed(e) => {
+                    pr_err!("starting the helper failed: {:?}\n", e);
+                    if self.set_startup(Startup::Failed(e)) {
+                        return RowEnd::InitFailed;
+                    }
+                    None
+                }
+                Run::Ended(status) => {
+                    pr_warn!("helper {}\n", status);
+                    if self.set_startup(Startup::Failed(EPIPE)) {
+                        pr_err!("helper ended before its first line\n");
+                        return RowEnd::InitFailed;
+                    }
+                    Some(status)
+                }
+            };
+            let next = match self.control.after_run() {
+                Next::Policy => {
+                    // A run that lasted long enough ends a row of failures.
+                    if now_ms().saturating_sub(began) >= u64::from(params.restart_reset_ms) {
+                        (restarts, backoff) = (0, BACKOFF_FIRST_MS);
+                    }
+                    if let Some(held) = self.policy(status, restarts) {
+                        return RowEnd::Held(held);
+                    }
+                    self.control.report(HelperState::Backoff);
+                    self.control.backoff(backoff)
+                }
+                next => next,
+            };
+            match next {
+                Next::Unload => return RowEnd::Unload,
+                Next::Hold => {
+                    pr_info!("helper held stopped by the operator\n");
+                    return RowEnd::Held(HelperState::Stopped);
+                }
+                Next::Fresh => {
+                    pr_info!("starting the helper again for the operator\n");
+                    (restarts, backoff) = (0, BACKOFF_FIRST_MS);
+                    state::restarting(0);
+                    continue;
+                }
+                Next::Policy => {}
+            }
+            restarts += 1;
+            backoff = (backoff * 2).min(BACKOFF_MAX_MS);
+            state::restarting(restarts);
+            pr_info!(
+                "restarting the helper ({} of {})\n",
+                restarts,
+                params.restart_limit
+            );
         }
-        let pipes = match self.helper.start(&shared.params.confinement) {
-            Ok(pipes) => pipes,
-            Err(_) if should_stop() => return Run::Stopped,
-            Err(e) => return Run::StartFailed(e),
+    }
+
+    /// Whether the `restart` policy gives up after a run that ended with
+    /// `status` (`None`: it did not start), the `restarts`th restart in a
+    /// row: the state the helper is then held in.
+    fn policy(&self, status: Option<ExitStatus>, restarts: u32) -> Option<HelperState> {
+        // A failed start counts as a failure.
+        let failed = !status.is_some_and(ExitStatus::success);
+        let wanted = match self.params.restart {
+            Restart::Never => false,
+            Restart::OnFailure => failed,
+            Restart::Always => true,
         };
-        pr_info!(
-            "helper {} started, pid {}\n",
-            crate::HELPER_NAME,
-            self.helper.pid()
-        );
-        configure(&pipes.stdin, &shared.params);
-        if let Some(helper) = self.helper.signaller() {
-            self.inbound.begin(pipes.stdin, helper);
+        if !wanted {
+            return Some(if failed {
+                HelperState::Failed
+            } else {
+                HelperState::Stopped
+            });
         }
-
-        let read = self.relay(shared, &pipes.stdout);
-        self.inbound.end();
-        match read {
-            Read::Stopped => return Run::Stopped,
-            // The helper is ended below: its stdout is out of step.
-            Read::Broken => {}
-            // End of file: the helper closed its stdout, usually by exiting.
-            Read::End => {
-                while self.helper.wait_interruptible().is_err() {
-                    if should_stop() {
-                        return Run::Stopped;
-                    }
-                }
-            }
+        if restarts >= self.params.restart_limit {
+            pr_err!("helper restarted {} times in a row; giving up\n", restarts);
+            return Some(HelperState::Failed);
         }
-        match self.helper.stop() {
-            Some(Outcome::Ended(status)) => Run::Ended(status),
-            Some(Outcome::NotStarted(e)) => Run::StartFailed(e),
-            // Cannot be: a start that succeeded took the helper's process.
-            None => Run::StartFailed(ECHILD),
-        }
+        None
     }
-
-    /// Reads the helper's output and hands it to `inbound` until end of
-    /// file, a protocol error, or the owner stops the supervisor.
-    fn relay(&mut self, shared: &Shared, stdout: &FileRef) -> Read {
-        let Self { inbound, buf, .. } = self;
-        // Every interrupted wait below is kthread_stop() (see should_stop),
-        // which the loop condition then sees.
-        while !should_stop() {
-            // Wait for output, but no longer than until suppressed records
-            // are due to be reported: a burst followed by silence must not
-            // hide its count until the helper speaks again.
-            // Without a report due, the read itself waits (one call less
-            // on a channel round trip).
-            if let Some(due) = inbound.report_due() {
-                match stdout.wait_readable(Some(due.saturating_sub(now_ms()))) {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        inbound.report_due_now(now_ms());
-                        continue;
-                    }
-                    Err(_) => continue,
-                }
-            }
-            match stdout.read(&mut buf[..]) {
-                Ok(0) => return Read::End,
-                Ok(n) => match inbound.feed(&buf[..n], now_ms()) {
-                    Ok(true) => {
-                        shared.set_startup(Startup::Talking);
-                    }
-                    Ok(false) => {}
-                    Err(_) => return Read::Broken,
-                },
-                Err(e) if e == ERESTARTSYS || e == EINTR => {}
-                Err(e) => {
-                    pr_err!("reading the helper's output failed: {:?}\n", e);
-                    return Read::End;
-                }
-            }
-            // A helper writing as fast as it can must not hog this CPU.
-            // SAFETY: Called from the kernel thread itself.
-            unsafe { bindings::eprog_cond_resched() };
-        }
-        Read::Stopped
-    }
-}
-
-/// Why the reading of a helper's output ended.
-enum Read {
-    /// End of file.
-    End,
-    /// The helper broke the channel's protocol.
-    Broken,
-    /// The owner is stopping the supervisor.
-    Stopped,
-}
-
-/// Sends the helper its configuration line; the helper gets no arguments
-/// and no environment. A helper that has already gone costs an `EPIPE`,
-/// which the relay then notices as its end.
-fn configure(stdin: &FileRef, params: &Params) {
-    let line = CString::try_from_fmt(kernel_api::fmt!(
-        "interval_ms={} {}\n",
-        params.interval_ms,
-        params.helper_args
-    ));
-    match line {
-        Ok(line) => {
-            let _ = stdin.write(kernel_api::c_str_bytes(&line));
-        }
-        Err(e) => pr_err!("cannot build the helper's configuration: {:?}\n", e),
-    }
-}
-
-/// The buffer the relay reads the helper's output into: one page.
-fn read_buffer() -> Result<KVec<u8>> {
-    let mut buf = KVec::new();
-    buf.extend_with(4096, 0, GFP_KERNEL)?;
-    Ok(buf)
 }

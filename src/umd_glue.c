@@ -5,7 +5,6 @@
  * module! macro has none).
  */
 #include <linux/capability.h>
-#include <linux/delay.h>
 #include <linux/moduleparam.h>
 #include <linux/poll.h>
 /* After poll.h: pipe_fs_i.h does not include what it uses. */
@@ -29,6 +28,10 @@ MODULE_PARM_DESC(helper_args, "More key=value settings for the helper's configur
 static char *restart = "on-failure";
 module_param(restart, charp, 0444);
 MODULE_PARM_DESC(restart, "Restart the helper when it ends: never, on-failure (default) or always");
+
+static bool autostart = true;
+module_param(autostart, bool, 0444);
+MODULE_PARM_DESC(autostart, "Start the helper at load (default); 0: hold it stopped until 'start' is written to /sys/class/misc/eprog/control");
 
 static unsigned int restart_limit = 5;
 module_param(restart_limit, uint, 0444);
@@ -94,6 +97,7 @@ void eprog_get_params(struct eprog_params *params)
 	params->interval_ms = interval_ms;
 	params->helper_args = helper_args ? helper_args : "";
 	params->restart = restart ? restart : "";
+	params->autostart = autostart;
 	params->restart_limit = restart_limit;
 	params->restart_reset_ms = restart_reset_ms;
 	params->start_timeout_ms = start_timeout_ms;
@@ -127,7 +131,7 @@ int eprog_kthread_start(int (*threadfn)(void *data), void *data,
 /*
  * Stops @task and drops the reference eprog_kthread_start() took. Since
  * 5.17 kthread_stop() sets TIF_NOTIFY_SIGNAL, so every interruptible wait
- * of the thread (pipe read, msleep_interruptible) ends at once; the thread
+ * of the thread (pipe read, condition variable) ends at once; the thread
  * then sees kthread_should_stop(). No signal is needed.
  */
 void eprog_kthread_stop(struct task_struct *task)
@@ -138,12 +142,6 @@ void eprog_kthread_stop(struct task_struct *task)
 void eprog_cond_resched(void)
 {
 	cond_resched();
-}
-
-/* Returns the milliseconds left when a signal cut the sleep short. */
-unsigned long eprog_sleep_interruptible(unsigned int ms)
-{
-	return msleep_interruptible(ms);
 }
 
 unsigned long long eprog_now_ms(void)

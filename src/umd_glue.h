@@ -22,13 +22,13 @@
 #include <linux/usermode_driver.h>
 #endif
 #include "device.h"
+#include "state.h"
 
 /* Kernel threads. */
 int eprog_kthread_start(int (*threadfn)(void *data), void *data,
 			const char *name, struct task_struct **task);
 void eprog_kthread_stop(struct task_struct *task);
 void eprog_cond_resched(void);
-unsigned long eprog_sleep_interruptible(unsigned int ms);
 unsigned long long eprog_now_ms(void);
 
 /* The helper process. */
@@ -59,6 +59,7 @@ struct eprog_params {
 	unsigned int interval_ms;
 	const char *helper_args;
 	const char *restart;
+	bool autostart;
 	unsigned int restart_limit;
 	unsigned int restart_reset_ms;
 	unsigned int start_timeout_ms;

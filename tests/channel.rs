@@ -8,32 +8,12 @@ mod common;
 
 use common::{
     c_channel_helper, c_program, module_with_blob, run_module, run_module_with, setting,
-    test_module, Boot,
+    test_module, Boot, CALL_SHELL,
 };
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Duration;
-
-/// Guest shell functions: `call KEY REQUEST` makes one call through
-/// `/dev/eprog` (one write, then read to end of file) and marks
-/// `@@ KEY reply <reply, newlines as |>` or `@@ KEY error <strerror>`, then
-/// `@@ KEY-took <seconds>`. `helper_pid` is the helper's pid.
-const CALL_SHELL: &str = "\
-call() {
-    local key=$1 t0=$(uptime_s) out
-    printf '%s' \"$2\" > /tmp/req-$key
-    exec 3<>/dev/eprog
-    if dd if=/tmp/req-$key bs=65536 count=1 status=none >&3 2>/tmp/err-$key; then
-        mark $key reply \"$(cat <&3 | tr '\\n' '|')\"
-    else
-        mark $key error \"$(sed 's/.*: //' /tmp/err-$key)\"
-    fi
-    exec 3>&-
-    mark $key-took $(awk \"BEGIN { print $(uptime_s) - $t0 }\")
-}
-helper_pid() { procs | awk '$3 == \"eprog_user\" { print $1 }'; }
-";
 
 /// eprog.ko with the channel test helper embedded, built once.
 fn channel_ko() -> &'static [u8] {

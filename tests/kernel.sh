@@ -36,6 +36,7 @@ arch_table "$arch"
 
 fragments=("$here/qemu-$arch.config")
 [ "$variant" = debug ] && fragments+=("$here/debug.config")
+[ "$variant.$arch" = qemu.x86_64 ] && fragments+=("$here/dump.config")
 toolchain="$(rustc --version) $(bindgen --version) $(clang$LLVM --version | head -n 1)"
 key=$( (cat "${fragments[@]}"; echo "$toolchain") | sha256sum | cut -c1-12)
 ver=$(basename "$src")

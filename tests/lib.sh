@@ -6,6 +6,8 @@
 # silently break a kernel build.
 RUST_VERSION=1.95.0
 BINDGEN_VERSION=0.73.2
+# drgn from PyPI, for the state script's test (tools/eprog_state.py).
+DRGN_VERSION=0.3.0
 
 export RUSTUP_TOOLCHAIN=$RUST_VERSION
 export PATH="$HOME/.cargo/bin:$PATH"

@@ -10,7 +10,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 archs=("${@:-x86_64}")
 packages=(make flex bison bc cpio kmod libelf-dev libssl-dev xz-utils qemu-system-x86
-	  busybox-static binutils perl gcc libc6-dev golang-go debian-archive-keyring)
+	  busybox-static binutils perl gcc libc6-dev golang-go debian-archive-keyring
+	  python3-venv)
 # The LLVM of each kernel generation (tests/lib.sh); with both, the tests
 # also prove that bindgen uses the libclang of the kernel's clang on a
 # machine that has a newer one.
@@ -59,6 +60,14 @@ fi
 if ! cargo fuzz --version >/dev/null 2>&1; then
 	say "installing cargo-fuzz (takes about a minute)"
 	cargo install --quiet --locked cargo-fuzz >&2
+fi
+
+# drgn, in a virtual environment of its own in the cache.
+drgn=$EPROG_CACHE/drgn/bin/drgn
+if [ "$("$drgn" --version 2>/dev/null | cut -d' ' -f2)" != "$DRGN_VERSION" ]; then
+	say "installing drgn $DRGN_VERSION from PyPI"
+	python3 -m venv "$EPROG_CACHE/drgn" >&2
+	"$EPROG_CACHE/drgn/bin/pip" install --quiet "drgn==$DRGN_VERSION" >&2
 fi
 
 say "tools: $(rustc --version), $(bindgen --version), $(for k in ${EPROG_KERNELS:-$EPROG_KERNEL}; do kernel_table "$k"; printf '%s (Linux %s); ' "$(clang$LLVM --version | head -n 1)" "$k"; done)"

@@ -242,6 +242,21 @@ pub fn boot(
     cmdline: &str,
     timeout: Duration,
 ) -> Boot {
+    boot_with_dump(name, kernel_dir, initramfs, cmdline, timeout, None)
+}
+
+/// As [`boot`]; with `dump`, the guest's memory is written there (an ELF
+/// core, as QEMU's `dump-guest-memory` makes it) when the guest prints a
+/// line `@@@ dump`, and the guest is then sent a line `go` on its console:
+/// its script waits for it with `read -r go`.
+pub fn boot_with_dump(
+    name: &str,
+    kernel_dir: &Path,
+    initramfs: Vec<u8>,
+    cmdline: &str,
+    timeout: Duration,
+    dump: Option<&Path>,
+) -> Boot {
     let arch = arch();
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("target/qemu-logs")
@@ -259,14 +274,33 @@ pub fn boot(
     // (nbcon): a burst of records fills the log buffer faster than the
     // console drains it. A buffer that holds any burst a test makes (a
     // 1 MiB line is 1.1 MB of records) keeps the console log complete.
+    // The QEMU x86 fw_cfg device (a kernel without ACPI is told where it
+    // is): the guest hands QEMU its VMCOREINFO there, for the dump.
+    let fw_cfg = if dump.is_some() {
+        "qemu_fw_cfg.ioport=0x0c@0x510:0:1:4"
+    } else {
+        ""
+    };
     let append = format!(
-        "console={} panic=-1 loglevel=7 log_buf_len=2M {} {cmdline}",
+        "console={} panic=-1 loglevel=7 log_buf_len=2M {} {fw_cfg} {cmdline}",
         arch.console, arch.kargs
     );
 
     eprintln!("[{name}] booting {} under QEMU (TCG)", kernel_dir.display());
+    let qmp = dir.join(format!("{name}.qmp"));
+    let _ = fs::remove_file(&qmp);
+    let mut dumping = Vec::new();
+    if dump.is_some() {
+        // The guest kernel hands QEMU its VMCOREINFO note through fw_cfg,
+        // which drgn needs to read the dump.
+        dumping.push("-device".to_string());
+        dumping.push("vmcoreinfo".to_string());
+        dumping.push("-qmp".to_string());
+        dumping.push(format!("unix:{},server=on,wait=off", qmp.display()));
+    }
     let mut child = Command::new(&arch.qemu[0])
         .args(&arch.qemu[1..])
+        .args(&dumping)
         .args([
             "-accel",
             "tcg",
@@ -282,7 +316,11 @@ pub fn boot(
         .arg("-initrd")
         .arg(&initrd)
         .args(["-append", &append])
-        .stdin(Stdio::null())
+        .stdin(if dump.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -292,6 +330,7 @@ pub fn boot(
     // can be watched, and its log survives a killed test.
     let mut stdout = child.stdout.take().unwrap();
     let mut file = fs::File::create(&path).unwrap();
+    let mut dumper = dump.map(|to| (to.to_path_buf(), qmp, child.stdin.take().unwrap()));
     let reader = std::thread::spawn(move || {
         let mut all = Vec::new();
         let mut buf = [0u8; 4096];
@@ -301,6 +340,16 @@ pub fn boot(
             }
             let _ = file.write_all(&buf[..n]);
             all.extend_from_slice(&buf[..n]);
+            // The serial console ends its lines with CR LF.
+            if dumper.is_some() && String::from_utf8_lossy(&all).contains("@@@ dump\r\n") {
+                let (to, qmp, mut stdin) = dumper.take().unwrap();
+                let said = format!("@@ host-dump {}\n", dump_guest_memory(&qmp, &to));
+                let _ = file.write_all(said.as_bytes());
+                all.extend_from_slice(said.as_bytes());
+                let _ = stdin.write_all(b"go\n");
+                // Kept open: the guest's console must not see an end.
+                std::mem::forget(stdin);
+            }
         }
         (all, file)
     });
@@ -343,6 +392,40 @@ pub fn boot(
         None => (log, None),
     };
     Boot { log, kernel, path }
+}
+
+/// Writes the guest's memory to `to` through QEMU's monitor (QMP) at
+/// `qmp`; returns `ok` or what went wrong.
+fn dump_guest_memory(qmp: &Path, to: &Path) -> String {
+    use std::io::{BufRead, BufReader};
+    use std::os::unix::net::UnixStream;
+    let _ = fs::remove_file(to);
+    let result = (|| -> std::io::Result<String> {
+        let stream = UnixStream::connect(qmp)?;
+        let mut lines = BufReader::new(stream.try_clone()?).lines();
+        let mut send = |command: String| -> std::io::Result<String> {
+            (&stream).write_all(command.as_bytes())?;
+            // Events may come first; the answer has "return" or "error".
+            for line in lines.by_ref() {
+                let line = line?;
+                if line.contains("\"return\"") || line.contains("\"error\"") {
+                    return Ok(line);
+                }
+            }
+            Ok("QMP closed".into())
+        };
+        send(r#"{"execute": "qmp_capabilities"}"#.into())?;
+        let answer = send(format!(
+            r#"{{"execute": "dump-guest-memory", "arguments": {{"paging": false, "protocol": "file:{}"}}}}"#,
+            to.display()
+        ))?;
+        Ok(if answer.contains("\"return\"") {
+            "ok".into()
+        } else {
+            answer
+        })
+    })();
+    result.unwrap_or_else(|e| format!("QMP failed: {e}"))
 }
 
 /// Boots the kernel under test with `ko` as `/eprog.ko` next to busybox and
@@ -604,6 +687,26 @@ unload() {
     mark rmmod $rc; mark rmmod-seconds $(awk \"BEGIN { print $t1 - $t0 }\")
 }
 leftovers() { sleep 0.5; mark left $(procs | wc -l) $(grep -c '^eprog ' /proc/modules); mark shmem-after $(shmem); }
+";
+
+/// Guest shell functions: `call KEY REQUEST` makes one call through
+/// `/dev/eprog` (one write, then read to end of file) and marks
+/// `@@ KEY reply <reply, newlines as |>` or `@@ KEY error <strerror>`, then
+/// `@@ KEY-took <seconds>`. `helper_pid` is the helper's pid.
+pub const CALL_SHELL: &str = "\
+call() {
+    local key=$1 t0=$(uptime_s) out
+    printf '%s' \"$2\" > /tmp/req-$key
+    exec 3<>/dev/eprog
+    if dd if=/tmp/req-$key bs=65536 count=1 status=none >&3 2>/tmp/err-$key; then
+        mark $key reply \"$(cat <&3 | tr '\\n' '|')\"
+    else
+        mark $key error \"$(sed 's/.*: //' /tmp/err-$key)\"
+    fi
+    exec 3>&-
+    mark $key-took $(awk \"BEGIN { print $(uptime_s) - $t0 }\")
+}
+helper_pid() { procs | awk '$3 == \"eprog_user\" { print $1 }'; }
 ";
 
 /// The printk timestamp of a console line, in seconds.

@@ -9,10 +9,16 @@
  *                                       write REQUEST, with a signal whose
  *                                       handler does not restart calls
  *                                       coming 0.5 s into the write
+ *   dev_eprog_client write FILE TEXT    write TEXT in one write()
+ *   dev_eprog_client write-without-cap FILE TEXT
+ *                                       the same without CAP_SYS_ADMIN
+ *   dev_eprog_client write-as-nobody FILE TEXT
+ *                                       the same as user and group 65534
  * Prints "open: ok" / "write: ok" or the error, and exits 0, 1 or 2.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <linux/capability.h>
 #include <signal.h>
 #include <stdio.h>
@@ -55,26 +61,45 @@ static int interrupted_write(int fd, const char *request)
 	return 0;
 }
 
+static int write_text(int fd, const char *text)
+{
+	if (write(fd, text, strlen(text)) < 0) {
+		printf("write: %s\n", strerror(errno));
+		return 1;
+	}
+	printf("write: ok\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	int writes = argc == 4 && !strncmp(argv[1], "write", 5);
 	int fd, ret = 0;
 
-	if (argc < 3 || (!strcmp(argv[1], "interrupted") && argc != 4)) {
-		fprintf(stderr, "usage: %s open|open-without-cap FILE | interrupted FILE REQUEST\n",
+	if (argc < 3 || (!strcmp(argv[1], "interrupted") && argc != 4) ||
+	    (!strncmp(argv[1], "write", 5) && !writes)) {
+		fprintf(stderr, "usage: %s open|open-without-cap FILE | interrupted FILE REQUEST | write|write-without-cap|write-as-nobody FILE TEXT\n",
 			argv[0]);
 		return 2;
 	}
-	if (!strcmp(argv[1], "open-without-cap") && drop_cap_sys_admin()) {
+	if (strstr(argv[1], "-without-cap") && drop_cap_sys_admin()) {
 		printf("capset: %s\n", strerror(errno));
 		return 2;
 	}
-	fd = open(argv[2], O_RDWR);
+	if (!strcmp(argv[1], "write-as-nobody") &&
+	    (setgroups(0, NULL) || setgid(65534) || setuid(65534))) {
+		printf("setuid: %s\n", strerror(errno));
+		return 2;
+	}
+	fd = open(argv[2], writes ? O_WRONLY : O_RDWR);
 	if (fd < 0) {
 		printf("open: %s\n", strerror(errno));
 		return 1;
 	}
 	if (!strcmp(argv[1], "interrupted"))
 		ret = interrupted_write(fd, argv[3]);
+	else if (writes)
+		ret = write_text(fd, argv[3]);
 	else
 		printf("open: ok\n");
 	close(fd);

@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The helper's state record (state.h) and its read-only view in sysfs,
+ * under the misc device: /sys/class/misc/eprog/{state,pid,...}, and the
+ * counters/ and calls_failed/ directories. Every change of state also goes
+ * out as a KOBJ_CHANGE uevent with EPROG_STATE=<state> (device.c).
+ */
+#include <linux/device.h>
+#include <linux/jiffies.h>
+#include <linux/spinlock.h>
+#include <linux/sysfs.h>
+
+#include "device.h"
+#include "state.h"
+
+#ifdef EPROG_UMD_CORE
+#define EPROG_ROUTE 1
+#else
+#define EPROG_ROUTE 0
+#endif
+
+/* The stable symbol that tools/eprog_state.py looks up. */
+struct eprog_state eprog_state = {
+	.magic = EPROG_STATE_MAGIC,
+	.version = EPROG_STATE_VERSION,
+	.size = sizeof(struct eprog_state),
+	.hz = HZ,
+	.state = EPROG_STOPPED,
+	.route = EPROG_ROUTE,
+	.last_exit = -1,
+};
+
+/* Writers and the readers of more than one word (the exit text). */
+static DEFINE_SPINLOCK(eprog_state_lock);
+
+static const char *const eprog_state_names[] = {
+	[EPROG_STOPPED] = "stopped",
+	[EPROG_STARTING] = "starting",
+	[EPROG_RUNNING] = "running",
+	[EPROG_BACKOFF] = "backoff",
+	[EPROG_FAILED] = "failed",
+};
+
+static const char *const eprog_route_names[] = { "kernel-umd", "eprog-core" };
+
+void eprog_state_set(enum eprog_helper_state state)
+{
+	char env[32];
+
+	if (WARN_ON_ONCE(state >= ARRAY_SIZE(eprog_state_names)))
+		return;
+	spin_lock(&eprog_state_lock);
+	WRITE_ONCE(eprog_state.state, state);
+	spin_unlock(&eprog_state_lock);
+	snprintf(env, sizeof(env), "EPROG_STATE=%s", eprog_state_names[state]);
+	eprog_device_changed(env);
+}
+
+void eprog_state_run_began(pid_t pid)
+{
+	spin_lock(&eprog_state_lock);
+	WRITE_ONCE(eprog_state.run_start, get_jiffies_64());
+	WRITE_ONCE(eprog_state.pid, pid);
+	spin_unlock(&eprog_state_lock);
+}
+
+void eprog_state_run_ended(int exit_code, const char *text)
+{
+	spin_lock(&eprog_state_lock);
+	WRITE_ONCE(eprog_state.pid, 0);
+	WRITE_ONCE(eprog_state.last_exit, exit_code);
+	strscpy(eprog_state.last_exit_text, text);
+	spin_unlock(&eprog_state_lock);
+}
+
+/* @in_row is 0 when a run ended a row or an operator started the helper. */
+void eprog_state_restarting(unsigned int in_row)
+{
+	spin_lock(&eprog_state_lock);
+	if (in_row)
+		WRITE_ONCE(eprog_state.restarts, eprog_state.restarts + 1);
+	WRITE_ONCE(eprog_state.restarts_in_row, in_row);
+	spin_unlock(&eprog_state_lock);
+}
+
+/* Returns the counter's new value. */
+u64 eprog_state_count(enum eprog_counter counter, u64 n)
+{
+	if (WARN_ON_ONCE(counter >= EPROG_NR_COUNTERS))
+		return 0;
+	return atomic64_add_return(n, &eprog_state.counters[counter]);
+}
+
+static ssize_t state_show(struct device *dev, struct device_attribute *attr,
+			  char *buf)
+{
+	return sysfs_emit(buf, "%s\n", eprog_state_names[READ_ONCE(eprog_state.state)]);
+}
+static DEVICE_ATTR_RO(state);
+
+static ssize_t pid_show(struct device *dev, struct device_attribute *attr,
+			char *buf)
+{
+	return sysfs_emit(buf, "%d\n", READ_ONCE(eprog_state.pid));
+}
+static DEVICE_ATTR_RO(pid);
+
+static ssize_t restarts_show(struct device *dev, struct device_attribute *attr,
+			     char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(eprog_state.restarts));
+}
+static DEVICE_ATTR_RO(restarts);
+
+static ssize_t restarts_in_row_show(struct device *dev,
+				    struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(eprog_state.restarts_in_row));
+}
+static DEVICE_ATTR_RO(restarts_in_row);
+
+static ssize_t last_exit_show(struct device *dev, struct device_attribute *attr,
+			      char *buf)
+{
+	ssize_t n;
+
+	spin_lock(&eprog_state_lock);
+	n = sysfs_emit(buf, "%s\n", eprog_state.last_exit < 0 ? "none" :
+		       eprog_state.last_exit_text);
+	spin_unlock(&eprog_state_lock);
+	return n;
+}
+static DEVICE_ATTR_RO(last_exit);
+
+/* How long the helper running now has run; 0 when none runs. */
+static ssize_t run_ms_show(struct device *dev, struct device_attribute *attr,
+			   char *buf)
+{
+	u64 ms = 0;
+
+	spin_lock(&eprog_state_lock);
+	if (eprog_state.pid)
+		ms = jiffies64_to_msecs(get_jiffies_64() - eprog_state.run_start);
+	spin_unlock(&eprog_state_lock);
+	return sysfs_emit(buf, "%llu\n", ms);
+}
+static DEVICE_ATTR_RO(run_ms);
+
+static ssize_t route_show(struct device *dev, struct device_attribute *attr,
+			  char *buf)
+{
+	return sysfs_emit(buf, "%s\n", eprog_route_names[eprog_state.route]);
+}
+static DEVICE_ATTR_RO(route);
+
+static struct attribute *eprog_state_attrs[] = {
+	&dev_attr_state.attr,
+	&dev_attr_pid.attr,
+	&dev_attr_restarts.attr,
+	&dev_attr_restarts_in_row.attr,
+	&dev_attr_last_exit.attr,
+	&dev_attr_run_ms.attr,
+	&dev_attr_route.attr,
+	NULL,
+};
+
+const struct attribute_group eprog_state_group = {
+	.attrs = eprog_state_attrs,
+};
+
+/* A counter's attribute: its name is the file's, its index the counter. */
+struct eprog_counter_attr {
+	struct device_attribute attr;
+	unsigned int counter;
+};
+
+static ssize_t counter_show(struct device *dev, struct device_attribute *attr,
+			    char *buf)
+{
+	struct eprog_counter_attr *c = container_of(attr, struct eprog_counter_attr, attr);
+
+	return sysfs_emit(buf, "%lld\n", atomic64_read(&eprog_state.counters[c->counter]));
+}
+
+/* Not __ATTR(): it would expand the errno names, which are macros. */
+#define EPROG_COUNTER(_name, _counter) \
+	static struct eprog_counter_attr counter_##_name = { \
+		.attr = { \
+			.attr = { .name = #_name, .mode = 0444 }, \
+			.show = counter_show, \
+		}, \
+		.counter = _counter, \
+	}
+
+EPROG_COUNTER(records_relayed, EPROG_RECORDS_RELAYED);
+EPROG_COUNTER(records_suppressed, EPROG_RECORDS_SUPPRESSED);
+EPROG_COUNTER(calls, EPROG_CALLS);
+EPROG_COUNTER(late_replies, EPROG_LATE_REPLIES);
+EPROG_COUNTER(protocol_errors, EPROG_PROTOCOL_ERRORS);
+EPROG_COUNTER(ETIMEDOUT, EPROG_FAILED_ETIMEDOUT);
+EPROG_COUNTER(ECONNRESET, EPROG_FAILED_ECONNRESET);
+EPROG_COUNTER(EPROTO, EPROG_FAILED_EPROTO);
+EPROG_COUNTER(EOPNOTSUPP, EPROG_FAILED_EOPNOTSUPP);
+EPROG_COUNTER(EPIPE, EPROG_FAILED_EPIPE);
+EPROG_COUNTER(ESHUTDOWN, EPROG_FAILED_ESHUTDOWN);
+EPROG_COUNTER(EMSGSIZE, EPROG_FAILED_EMSGSIZE);
+EPROG_COUNTER(ENOBUFS, EPROG_FAILED_ENOBUFS);
+EPROG_COUNTER(EINTR, EPROG_FAILED_EINTR);
+EPROG_COUNTER(other, EPROG_FAILED_OTHER);
+
+static struct attribute *eprog_counters_attrs[] = {
+	&counter_records_relayed.attr.attr,
+	&counter_records_suppressed.attr.attr,
+	&counter_calls.attr.attr,
+	&counter_late_replies.attr.attr,
+	&counter_protocol_errors.attr.attr,
+	NULL,
+};
+
+const struct attribute_group eprog_counters_group = {
+	.name = "counters",
+	.attrs = eprog_counters_attrs,
+};
+
+static struct attribute *eprog_calls_failed_attrs[] = {
+	&counter_ETIMEDOUT.attr.attr,
+	&counter_ECONNRESET.attr.attr,
+	&counter_EPROTO.attr.attr,
+	&counter_EOPNOTSUPP.attr.attr,
+	&counter_EPIPE.attr.attr,
+	&counter_ESHUTDOWN.attr.attr,
+	&counter_EMSGSIZE.attr.attr,
+	&counter_ENOBUFS.attr.attr,
+	&counter_EINTR.attr.attr,
+	&counter_other.attr.attr,
+	NULL,
+};
+
+const struct attribute_group eprog_calls_failed_group = {
+	.name = "calls_failed",
+	.attrs = eprog_calls_failed_attrs,
+};

@@ -1,0 +1,427 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Operating the helper on a running system: its state in sysfs
+//! (`/sys/class/misc/eprog/`), as the kernel log tells it; start, stop and
+//! restart through the `control` attribute, and the uevent of each change;
+//! `autostart=0`; and the drgn script (`tools/eprog_state.py`) reading the
+//! same state from a memory dump of the guest. On `=m` and `=y`.
+
+mod common;
+
+use common::{
+    boot, boot_with_dump, c_program, kernel_has_umd, module_with_blob, run_module_with, scratch,
+    setting, Boot, Initramfs, CALL_SHELL, MODULE_SHELL, SYSTEM,
+};
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+/// Guest shell: `wait_state STATE KEY` waits up to 20 s for the helper's
+/// state and marks `@@ KEY-state <state>`; `show KEY` marks every
+/// attribute as `@@ KEY <name> <value>`; `ctl KEY TEXT` writes TEXT to the
+/// control attribute in one write and marks `@@ KEY write: ok` or the
+/// error.
+const STATE_SHELL: &str = "\
+d=/sys/class/misc/eprog
+wait_state() {
+    i=0
+    while [ \"$(cat $d/state)\" != \"$1\" ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
+    mark \"$2-state\" \"$(cat $d/state)\"
+}
+show() {
+    for f in state pid restarts restarts_in_row last_exit run_ms route $d/counters/* $d/calls_failed/*; do
+        f=${f#$d/}
+        mark \"$1 $f\" \"$(cat $d/$f)\"
+    done
+}
+ctl() { mark \"$1\" \"$(/client write $d/control \"$2\")\"; }
+";
+
+/// The sysfs attributes `show KEY` marked, by name.
+fn shown(b: &Boot, key: &str) -> BTreeMap<String, String> {
+    let prefix = format!("@@ {key} ");
+    b.log
+        .lines()
+        .filter_map(|l| l.strip_prefix(&prefix))
+        .filter_map(|rest| rest.split_once(' ').or(Some((rest, ""))))
+        .map(|(name, value)| (name.to_string(), value.trim().to_string()))
+        .collect()
+}
+
+/// The test client (`tests/helpers/dev_eprog_client.c`) as `/client`.
+fn client() -> Vec<u8> {
+    fs::read(c_program("dev_eprog_client")).unwrap()
+}
+
+fn route() -> &'static str {
+    if kernel_has_umd() {
+        "kernel-umd"
+    } else {
+        "eprog-core"
+    }
+}
+
+/// Every attribute tells what the log tells, through a life with calls,
+/// a protocol error and its restart, and an operator's stop, start and
+/// restart; each change comes as a uevent; bad writes change nothing.
+/// The module loads with `autostart=0`: held stopped until `start`.
+#[test]
+#[ignore = "boots QEMU: run through 'make check'"]
+fn state_and_control_follow_the_helper_as_the_log_tells() {
+    let ko = module_with_blob("operate", Path::new(env!("EPROG_CHANNEL_HELPER")));
+    let body = format!(
+        "{CALL_SHELL}{STATE_SHELL}chmod 755 /client
+uevent /bin/sh -c 'echo \"$ACTION $DEVPATH $EPROG_STATE\" >> /tmp/uevents' &
+listener=$!
+load autostart=0 call_timeout_ms=1000 restart_limit=3
+show held
+mark held-started $(dmesg | grep -c 'helper eprog_user started')
+call refused-held 'echo x'
+ctl start start
+wait_state running up
+show up
+mark up-log-pid $(dmesg | sed -n 's/.*eprog: helper eprog_user started, pid \\([0-9]*\\).*/\\1/p' | tail -n 1)
+call echo 'echo hi'
+call log 'log hello'
+call slow 'sleep 1500 late'
+sleep 1
+call forge 'forge'
+i=0; while [ \"$(cat $d/restarts)\" != 1 ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
+wait_state running again
+show again
+ctl stop stop
+show stopped
+call refused-stopped 'echo x'
+ctl stop-again stop
+ctl start-again start
+wait_state running started
+ctl start-busy start
+pid=$(cat $d/pid)
+ctl restart restart
+i=0; while [ \"$(cat $d/pid)\" = \"$pid\" ] || [ \"$(cat $d/pid)\" = 0 ]; do sleep 0.1; i=$((i + 1)); [ $i -lt 200 ] || break; done
+wait_state running restarted
+mark restarted-pid-changed $([ \"$(cat $d/pid)\" != \"$pid\" ] && echo yes || echo no)
+pid=$(cat $d/pid)
+ctl bogus bogus
+ctl newline '
+'
+ctl huge \"$(head -c 5000 /dev/zero | tr '\\0' s)\"
+mark nobody \"$(/client write-as-nobody $d/control stop)\"
+mark nocap \"$(/client write-without-cap $d/control stop)\"
+mark bad-kept-pid $([ \"$(cat $d/pid)\" = \"$pid\" ] && echo yes || echo no)
+show end
+sleep 1
+kill $listener
+mark uevents \"$(grep /misc/eprog /tmp/uevents | tr '\\n' '|')\"
+unload
+rm -f /tmp/req-* /tmp/err-* /tmp/uevents"
+    );
+    let b = run_module_with(
+        "operate-state",
+        &ko,
+        &[("client", &client())],
+        &body,
+        Duration::from_secs(240),
+    );
+    let path = b.path.display().to_string();
+
+    // autostart=0: loaded, held stopped, calls refused.
+    let held = shown(&b, "held");
+    assert_eq!(held["state"], "stopped", "log: {path}");
+    assert_eq!(held["pid"], "0");
+    assert_eq!(held["last_exit"], "none");
+    assert_eq!(
+        b.marker("held-started"),
+        "0",
+        "autostart=0 started the helper"
+    );
+    assert_eq!(
+        b.marker("refused-held"),
+        "error Cannot send after transport endpoint shutdown"
+    );
+
+    // Running, as the log says it started.
+    let up = shown(&b, "up");
+    assert_eq!(up["state"], "running", "log: {path}");
+    assert_eq!(up["pid"], b.marker("up-log-pid"));
+    assert_eq!(up["restarts"], "0");
+    assert_eq!(up["route"], route());
+    assert!(up["run_ms"].parse::<u64>().unwrap() > 0);
+
+    // The calls and the protocol error, counted as the log counts them.
+    assert_eq!(b.marker("echo"), "reply hi");
+    assert_eq!(b.marker("slow"), "error Connection timed out");
+    assert_eq!(b.marker("forge"), "error Protocol error");
+    let again = shown(&b, "again");
+    assert_eq!(again["state"], "running", "log: {path}");
+    assert_eq!(again["restarts"], "1");
+    assert_eq!(again["restarts_in_row"], "1");
+    assert_eq!(again["last_exit"], "was killed by signal 9 (SIGKILL)");
+    assert_eq!(again["counters/calls"], "5");
+    assert_eq!(again["counters/late_replies"], "1");
+    assert_eq!(again["counters/protocol_errors"], "1");
+    assert_eq!(again["calls_failed/ESHUTDOWN"], "1");
+    assert_eq!(again["calls_failed/ETIMEDOUT"], "1");
+    assert_eq!(again["calls_failed/EPROTO"], "1");
+    assert_ne!(again["pid"], up["pid"]);
+    assert_eq!(
+        b.kernel_lines("eprog: late reply to call"),
+        ["eprog: late reply to call 3 dropped (1 so far)"]
+    );
+    assert_eq!(b.kernel_lines("eprog: protocol error 1:").len(), 1);
+    assert_eq!(
+        b.kernel_lines("eprog: restarting the helper"),
+        ["eprog: restarting the helper (1 of 3)"]
+    );
+
+    // Stop holds it; calls fail with ESHUTDOWN until start.
+    assert_eq!(b.marker("stop"), "write: ok");
+    let stopped = shown(&b, "stopped");
+    assert_eq!(stopped["state"], "stopped", "log: {path}");
+    assert_eq!(stopped["pid"], "0");
+    assert_eq!(stopped["run_ms"], "0");
+    assert_eq!(
+        b.marker("refused-stopped"),
+        "error Cannot send after transport endpoint shutdown"
+    );
+    assert_eq!(
+        b.marker("stop-again"),
+        "write: Operation already in progress"
+    );
+    assert_eq!(b.marker("start-again"), "write: ok");
+    assert_eq!(b.marker("started-state"), "running");
+    assert_eq!(b.marker("start-busy"), "write: Device or resource busy");
+    assert_eq!(b.marker("restart"), "write: ok");
+    assert_eq!(b.marker("restarted-state"), "running");
+    assert_eq!(b.marker("restarted-pid-changed"), "yes");
+    assert_eq!(
+        b.kernel_lines("eprog: helper held stopped by the operator")
+            .len(),
+        1
+    );
+    assert_eq!(
+        b.kernel_lines("eprog: starting the helper again for the operator")
+            .len(),
+        1
+    );
+
+    // Bad writes: a clear errno, nothing changed.
+    assert_eq!(b.marker("bogus"), "write: Invalid argument");
+    assert_eq!(b.marker("newline"), "write: Invalid argument");
+    assert_eq!(b.marker("huge"), "write: Invalid argument");
+    assert_eq!(b.marker("nobody"), "open: Permission denied");
+    assert_eq!(b.marker("nocap"), "write: Operation not permitted");
+    assert_eq!(b.marker("bad-kept-pid"), "yes");
+
+    // At the end, the counters still match the log.
+    let end = shown(&b, "end");
+    assert_eq!(end["state"], "running");
+    assert_eq!(end["restarts"], "1", "operator starts are not restarts");
+    assert_eq!(end["restarts_in_row"], "0");
+    assert_eq!(
+        end["counters/records_relayed"],
+        b.kernel_lines("eprog: From userspace:").len().to_string()
+    );
+    assert_eq!(end["counters/records_relayed"], "1");
+    assert_eq!(end["counters/records_suppressed"], "0");
+
+    // One uevent per change after the device came: the protocol error's
+    // restart, stop, start, restart.
+    let change = |state: &str| format!("change /devices/virtual/misc/eprog {state}");
+    let expected: Vec<String> = [
+        "backoff", "starting", "running", "stopped", "starting", "running", "starting", "running",
+    ]
+    .iter()
+    .map(|s| change(s))
+    .collect();
+    let held_start: Vec<String> = ["starting", "running"].iter().map(|s| change(s)).collect();
+    let got: Vec<String> = b
+        .marker("uevents")
+        .split('|')
+        .filter(|l| l.starts_with("change"))
+        .map(String::from)
+        .collect();
+    // The first start, from autostart=0, came with the device registered.
+    assert_eq!(got, [held_start, expected].concat(), "uevents; log: {path}");
+}
+
+/// Built in: `eprog.autostart=0` boots with the helper held; `start` runs
+/// it; after its restart limit it is `failed` and calls fail with
+/// `ESHUTDOWN`; `start` brings it back, with no rmmod to be had.
+#[test]
+#[ignore = "boots QEMU: run through 'make check'"]
+fn built_in_helper_starts_late_and_comes_back_from_failed() {
+    let script = format!(
+        "{SYSTEM}{STATE_SHELL}
+refused() {{ echo x 2>/tmp/err > /dev/eprog; sed 's/.*: //' /tmp/err; }}
+sleep 1
+show boot
+mark boot-call \"$(refused)\"
+mark boot-started $(dmesg | grep -c 'helper eprog_user started')
+echo start > $d/control
+wait_state running up
+kill -KILL $(cat $d/pid)
+wait_state failed failed
+show failed
+mark failed-call \"$(refused)\"
+echo start > $d/control
+wait_state running back
+show back
+sleep 0.5
+kernel_log
+reboot -f
+"
+    );
+    let b = boot(
+        "operate-built-in",
+        &setting("EPROG_KDIR_Y"),
+        Initramfs::with_init(&script).finish(),
+        "eprog.autostart=0 eprog.restart_limit=0 eprog.interval_ms=200",
+        Duration::from_secs(120),
+    );
+    b.assert_clean();
+    let path = b.path.display().to_string();
+    let boot_state = shown(&b, "boot");
+    assert_eq!(boot_state["state"], "stopped", "log: {path}");
+    assert_eq!(b.marker("boot-started"), "0");
+    assert_eq!(
+        b.marker("boot-call"),
+        "Cannot send after transport endpoint shutdown"
+    );
+    assert_eq!(b.marker("up-state"), "running", "log: {path}");
+    let failed = shown(&b, "failed");
+    assert_eq!(failed["state"], "failed", "log: {path}");
+    assert_eq!(failed["last_exit"], "was killed by signal 9 (SIGKILL)");
+    assert_eq!(failed["pid"], "0");
+    assert_eq!(
+        b.kernel_lines("eprog: helper restarted 0 times in a row; giving up"),
+        ["eprog: helper restarted 0 times in a row; giving up"]
+    );
+    assert_eq!(
+        b.marker("failed-call"),
+        "Cannot send after transport endpoint shutdown"
+    );
+    let back = shown(&b, "back");
+    assert_eq!(back["state"], "running", "log: {path}");
+    assert_eq!(back["restarts_in_row"], "0");
+    assert_ne!(back["pid"], "0");
+    assert_eq!(b.kernel_lines("eprog: helper eprog_user started").len(), 2);
+}
+
+/// Guest shell for the dumps: the helper, killed once, is running again;
+/// its state is shown, then the host dumps the guest's memory. The helper
+/// says one line per run (a long `interval_ms`), so that the counters hold
+/// still between the two views.
+const CRASH_AND_DUMP: &str = "\
+wait_state running up
+kill -KILL $(cat $d/pid)
+i=0; while [ \"$(cat $d/restarts)\" != 1 ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
+wait_state running again
+sleep 0.5
+show sysfs
+echo '@@@ dump'
+read -r go
+mark resumed \"$go\"
+";
+
+/// Runs `tools/eprog_state.py` on `dump` with the debug information of
+/// `files`; its lines as `name: value`.
+fn drgn(dump: &Path, files: &[&Path]) -> BTreeMap<String, String> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/eprog_state.py");
+    let mut cmd = Command::new(setting("EPROG_DRGN"));
+    cmd.arg("-q").arg("-c").arg(dump);
+    for f in files {
+        cmd.arg("-s").arg(f);
+    }
+    let out = cmd.arg(&script).output().expect("cannot run drgn");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "drgn failed: {}\n{stdout}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+        .lines()
+        .filter_map(|l| l.split_once(": "))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// drgn's view equals sysfs's, but for the run time, which went on for the
+/// dump's few seconds.
+fn assert_same_view(b: &Boot, dumped: &BTreeMap<String, String>) {
+    let sysfs = shown(b, "sysfs");
+    assert_eq!(b.marker("host-dump"), "ok", "log: {}", b.path.display());
+    assert_eq!(b.marker("resumed"), "go");
+    assert_eq!(sysfs["state"], "running", "log: {}", b.path.display());
+    assert_eq!(sysfs["restarts"], "1");
+    assert_eq!(sysfs["last_exit"], "was killed by signal 9 (SIGKILL)");
+    let names = |m: &BTreeMap<String, String>| m.keys().cloned().collect::<Vec<_>>();
+    assert_eq!(names(dumped), names(&sysfs), "drgn shows other attributes");
+    for (name, value) in &sysfs {
+        if name == "run_ms" {
+            let (shown, dumped): (u64, u64) =
+                (value.parse().unwrap(), dumped[name].parse().unwrap());
+            assert!(
+                (shown..shown + 10_000).contains(&dumped),
+                "run_ms: sysfs {shown}, drgn {dumped}"
+            );
+        } else {
+            assert_eq!(&dumped[name], value, "{name}: drgn vs sysfs");
+        }
+    }
+}
+
+/// The drgn script reads from a memory dump of the guest what sysfs
+/// showed just before it, eprog loaded as a module.
+#[test]
+#[ignore = "boots QEMU: run through 'make check'"]
+fn drgn_reads_the_state_sysfs_shows_from_a_dump() {
+    let dump = scratch().join("operate-drgn-m.core");
+    let ko = setting("EPROG_KO");
+    let script = format!(
+        "{SYSTEM}{MODULE_SHELL}{STATE_SHELL}ko=/eprog.ko
+load interval_ms=60000
+{CRASH_AND_DUMP}unload
+reboot -f
+"
+    );
+    let mut ramfs = Initramfs::with_init(&script);
+    ramfs.file("eprog.ko", 0o644, &fs::read(&ko).unwrap());
+    let b = boot_with_dump(
+        "operate-drgn-m",
+        &setting("EPROG_KDIR"),
+        ramfs.finish(),
+        "",
+        Duration::from_secs(180),
+        Some(&dump),
+    );
+    b.assert_clean();
+    let vmlinux = setting("EPROG_KDIR").join("vmlinux");
+    let dumped = drgn(&dump, &[&vmlinux, &ko]);
+    let _ = fs::remove_file(&dump);
+    assert_same_view(&b, &dumped);
+}
+
+/// The same with eprog built in: its state is in vmlinux.
+#[test]
+#[ignore = "boots QEMU: run through 'make check'"]
+fn drgn_reads_the_built_in_state_from_a_dump() {
+    let dump = scratch().join("operate-drgn-y.core");
+    let script = format!("{SYSTEM}{STATE_SHELL}{CRASH_AND_DUMP}reboot -f\n");
+    let b = boot_with_dump(
+        "operate-drgn-y",
+        &setting("EPROG_KDIR_Y"),
+        Initramfs::with_init(&script).finish(),
+        "eprog.interval_ms=60000",
+        Duration::from_secs(180),
+        Some(&dump),
+    );
+    b.assert_clean();
+    let vmlinux = setting("EPROG_KDIR_Y").join("vmlinux");
+    let dumped = drgn(&dump, &[&vmlinux]);
+    let _ = fs::remove_file(&dump);
+    assert_same_view(&b, &dumped);
+}

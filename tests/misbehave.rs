@@ -117,6 +117,39 @@ fn a_crash_is_logged_and_restarted_with_backoff_up_to_the_limit() {
     assert_nothing_left(&b);
 }
 
+/// The backoff doubles up to 10 s and no further: the seventh wait is
+/// 6.4 s, the eighth and the ninth 10 s (not 12.8 and 25.6). Then the
+/// helper is `failed` (sysfs), and calls fail with `ESHUTDOWN`.
+#[test]
+#[ignore = "boots QEMU: run through 'make check'"]
+fn the_backoff_doubles_up_to_10_s_then_eshutdown() {
+    let b = run(
+        "crash-cap",
+        "load helper_args=mode=crash restart_limit=9
+i=0; while [ \"$(cat /sys/class/misc/eprog/state)\" != failed ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+mark state $(cat /sys/class/misc/eprog/state)
+echo x 2>/tmp/err > /dev/eprog; mark call \"$(sed 's/.*: //' /tmp/err)\"
+unload",
+    );
+    assert_eq!(b.marker("state"), "failed", "log: {}", b.path.display());
+    assert_eq!(
+        b.marker("call"),
+        "Cannot send after transport endpoint shutdown"
+    );
+    let crashes = stamps(&b.log, "SIGSEGV");
+    let starts = stamps(&b.log, "helper eprog_user started");
+    assert_eq!(starts.len(), 10, "log: {}", b.path.display());
+    let waits: Vec<f64> = (1..10).map(|k| starts[k] - crashes[k - 1]).collect();
+    // As the first test: jiffies against sched_clock, 10% either way.
+    assert!((5.7..7.1).contains(&waits[6]), "waits: {waits:?}");
+    assert!((9.0..11.0).contains(&waits[7]), "waits: {waits:?}");
+    assert!((9.0..11.0).contains(&waits[8]), "waits: {waits:?}");
+    assert_eq!(
+        count(&b, "eprog: helper restarted 9 times in a row; giving up"),
+        1
+    );
+}
+
 #[test]
 #[ignore = "boots QEMU: run through 'make check'"]
 fn restart_never_leaves_a_crashed_helper_down() {

@@ -248,8 +248,9 @@ rm -f /tmp/req-* /tmp/err-* /tmp/uevents"
 }
 
 /// Built in: `eprog.autostart=0` boots with the helper held; `start` runs
-/// it; after its restart limit it is `failed` and calls fail with
-/// `ESHUTDOWN`; `start` brings it back, with no rmmod to be had.
+/// it, confined as in a module, and it answers calls; after its restart
+/// limit it is `failed` and calls fail with `ESHUTDOWN`; `start` brings it
+/// back, with no rmmod to be had.
 #[test]
 #[ignore = "boots QEMU: run through 'make check'"]
 fn built_in_helper_starts_late_and_comes_back_from_failed() {
@@ -262,6 +263,10 @@ mark boot-call \"$(refused)\"
 mark boot-started $(dmesg | grep -c 'helper eprog_user started')
 echo start > $d/control
 wait_state running up
+exec 3<>/dev/eprog; printf 'echo built in' >&3; mark call \"$(cat <&3)\"; exec 3>&-
+for f in Uid Gid NoNewPrivs Seccomp CapEff CapPrm; do
+    mark \"status-$f\" $(sed -n \"s/^$f:[[:space:]]*//p\" /proc/$(cat $d/pid)/status)
+done
 kill -KILL $(cat $d/pid)
 wait_state failed failed
 show failed
@@ -291,6 +296,15 @@ reboot -f
         "Cannot send after transport endpoint shutdown"
     );
     assert_eq!(b.marker("up-state"), "running", "log: {path}");
+    // The channel and the confinement, built in as in a module.
+    assert_eq!(b.marker("call"), "built in");
+    let id = "2147483646 2147483646 2147483646 2147483646";
+    assert_eq!(b.marker("status-Uid"), id);
+    assert_eq!(b.marker("status-Gid"), id);
+    assert_eq!(b.marker("status-NoNewPrivs"), "1");
+    assert_eq!(b.marker("status-Seccomp"), "2");
+    assert_eq!(b.marker("status-CapEff"), "0000000000000000");
+    assert_eq!(b.marker("status-CapPrm"), "0000000000000000");
     let failed = shown(&b, "failed");
     assert_eq!(failed["state"], "failed", "log: {path}");
     assert_eq!(failed["last_exit"], "was killed by signal 9 (SIGKILL)");
@@ -424,4 +438,50 @@ fn drgn_reads_the_built_in_state_from_a_dump() {
     let dumped = drgn(&dump, &[&vmlinux]);
     let _ = fs::remove_file(&dump);
     assert_same_view(&b, &dumped);
+}
+
+/// Control writes racing each other and `rmmod`: each write gets an answer
+/// (done, or an errno), rmmod works while they go on, and nothing is left.
+#[test]
+#[ignore = "boots QEMU: run through 'make check'"]
+fn control_writes_race_each_other_and_rmmod() {
+    let body = format!(
+        "{STATE_SHELL}chmod 755 /client
+load interval_ms=100
+for w in restart stop start restart; do
+    (while [ -e $d/control ]; do /client write $d/control $w; done >/tmp/race-$w 2>&1) &
+done
+sleep 3
+unload
+wait
+mark answers $(cat /tmp/race-* | sort | uniq -c | awk '{{ print $2 \"-\" $3 \"-\" $4 }}' | sort -u | tr '\\n' ' ')
+mark writes $(cat /tmp/race-* | wc -l)
+rm -f /tmp/race-*"
+    );
+    let b = run_module_with(
+        "operate-race",
+        &fs::read(setting("EPROG_KO")).unwrap(),
+        &[("client", &client())],
+        &body,
+        Duration::from_secs(180),
+    );
+    assert_eq!(b.marker("rmmod"), "0", "log: {}", b.path.display());
+    let writes: u32 = b.marker("writes").parse().unwrap();
+    assert!(writes > 20, "only {writes} writes raced");
+    // Every answer is a clear one: done, a refusal by state, the stop
+    // interrupted by nothing, or the attribute gone with the module.
+    for answer in b.marker("answers").split_whitespace() {
+        assert!(
+            [
+                "write:-ok-",
+                "write:-Device-or",
+                "write:-Operation-already",
+                "open:-No-such",
+                "write:-No-such",
+            ]
+            .contains(&answer),
+            "unexpected answer {answer}; log: {}",
+            b.path.display()
+        );
+    }
 }

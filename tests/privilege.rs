@@ -220,3 +220,35 @@ rm /etc/passwd",
     assert_eq!(b.marker("nobody-state"), "T");
     assert_eq!(b.marker("nobody-maps"), "1", "the helper was dumpable");
 }
+
+/// A helper that tries to write 64 MiB into its root on every run, and
+/// fails, so that it is restarted: its root is read-only to it, and memory
+/// does not grow from run to run.
+#[test]
+#[ignore = "boots QEMU: run through 'make check'"]
+fn a_helper_that_fills_its_root_each_run_holds_no_memory() {
+    let b = run_module(
+        "privilege-fill",
+        probe_ko(),
+        "load helper_args=mode=fill restart_limit=2
+until dmesg | grep -q 'probe fill'; do sleep 0.1; done
+mark shmem-first-run $(shmem)
+i=0; while [ \"$(cat /sys/class/misc/eprog/state)\" != failed ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+mark state $(cat /sys/class/misc/eprog/state)
+mark shmem-last-run $(shmem)
+unload",
+        Duration::from_secs(180),
+    );
+    assert_eq!(b.marker("state"), "failed", "log: {}", b.path.display());
+    assert_eq!(
+        b.kernel_lines("eprog: From userspace: probe fill"),
+        ["eprog: From userspace: probe fill /fill0 EACCES"; 3]
+    );
+    let kb = |key: &str| -> i64 { b.marker(key).parse().unwrap() };
+    let grown = kb("shmem-last-run") - kb("shmem-first-run");
+    assert!(
+        grown < 1024,
+        "Shmem grew by {grown} kB over two more runs; log: {}",
+        b.path.display()
+    );
+}

@@ -36,6 +36,12 @@ fn open_with(path: &CStr, flags: usize) -> isize {
 /// Creates the file `path` (it must not exist) and writes `bytes` to it;
 /// returns the count written or `-errno`.
 pub fn create_file(path: &CStr, bytes: &[u8]) -> isize {
+    fill_file(path, bytes, 1)
+}
+
+/// Creates the file `path` (it must not exist) and writes `bytes` to it
+/// `times` times; returns the count written or `-errno`.
+pub fn fill_file(path: &CStr, bytes: &[u8], times: usize) -> isize {
     const O_WRONLY: usize = 1;
     const O_CREAT: usize = 0o100;
     const O_EXCL: usize = 0o200;
@@ -44,9 +50,17 @@ pub fn create_file(path: &CStr, bytes: &[u8]) -> isize {
     if fd < 0 {
         return fd;
     }
-    let n = crate::syscall::write(fd as i32, bytes);
+    let mut total = 0;
+    for _ in 0..times {
+        let n = crate::syscall::write(fd as i32, bytes);
+        if n < 0 {
+            total = n;
+            break;
+        }
+        total += n;
+    }
     crate::syscall::close(fd as i32);
-    n
+    total
 }
 
 /// Writes `bytes` to the file at `path`; returns the count written or

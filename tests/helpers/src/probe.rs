@@ -13,7 +13,10 @@
 //! probe try read-initramfs ENOENT
 //! ```
 //!
-//! Then it waits, so that its lines are read before it ends.
+//! Then it waits, so that its lines are read before it ends. With
+//! `mode=fill` on its configuration line it only tries to fill its root
+//! instead: 64 MiB into a new file, says how far it got
+//! (`probe fill /fill0 EACCES`), and fails, to be restarted.
 #![no_std]
 #![no_main]
 
@@ -43,6 +46,13 @@ umh::main!(
 );
 
 fn main() -> i32 {
+    let mut buf = [0u8; 128];
+    if umh::read_config_line(&mut buf)
+        .split(|&b| b == b' ')
+        .any(|pair| pair == b"mode=fill")
+    {
+        return fill();
+    }
     let p = Privileges::current();
     let mut out = Out::default();
     out.push(b"probe ids uid=");
@@ -117,6 +127,32 @@ fn main() -> i32 {
     loop {
         umh::sleep_ms(60_000);
     }
+}
+
+/// Writes 64 MiB into the first of `/fill0`, `/fill1`, ... that does not
+/// exist yet (each run a new file, if its root lets it), reports, fails.
+fn fill() -> i32 {
+    const EEXIST: isize = 17;
+    let chunk = [b'x'; 4096];
+    let mut out = Out::default();
+    for name in [c"/fill0", c"/fill1", c"/fill2", c"/fill3", c"/fill4"] {
+        let result = attempt::fill_file(name, &chunk, (64 << 20) / chunk.len());
+        if result == -EEXIST {
+            continue;
+        }
+        out.push(b"probe fill ");
+        out.push(name.to_bytes());
+        out.push(b" ");
+        if result < 0 {
+            out.push(errno(result));
+        } else {
+            out.number(result as u64);
+        }
+        out.push(b"\n");
+        break;
+    }
+    out.flush();
+    1
 }
 
 fn ids(out: &mut Out, ids: [u32; 3]) {

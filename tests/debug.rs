@@ -2,9 +2,9 @@
 
 //! The proof under a debug kernel (KASAN, lockdep, kmemleak, debug objects,
 //! hung-task and soft-lockup detectors, fault injection; tests/debug.config):
-//! 200 load/unload cycles, the whole misbehaving-helper matrix, and a sweep
-//! of allocation failures through init, with zero splats and a clean final
-//! kmemleak scan.
+//! 200 load/unload cycles, control writes racing each other and rmmod, the
+//! whole misbehaving-helper matrix, and a sweep of allocation failures
+//! through init, with zero splats and a clean final kmemleak scan.
 
 mod common;
 
@@ -216,6 +216,18 @@ while [ $i -lt {CYCLES} ]; do
 done
 mark cycles $i
 
+# 1b. The operator's control: writes racing each other and rmmod.
+ctl=/sys/class/misc/eprog/control
+insmod /eprog.ko interval_ms=50 || mark fail control-insmod
+for w in restart stop start restart; do
+    (while [ -e $ctl ]; do echo $w > $ctl; done 2>/dev/null) &
+done
+sleep 3
+rmmod eprog || mark fail control-rmmod
+wait
+check_left control
+mark control raced
+
 # 2. The misbehaving-helper matrix: each case's lines are checked on the host.
 run_case() {{
     mark case $1
@@ -336,6 +348,7 @@ reboot -f
         b.path.display()
     );
     assert_eq!(b.marker("cycles"), CYCLES.to_string());
+    assert_eq!(b.marker("control"), "raced");
     assert_matrix(&b);
     assert_starved_forks_were_harmless(&b);
 

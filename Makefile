@@ -8,26 +8,38 @@
 #   make demo [KERNEL=7.3]                 build a QEMU kernel, boot it, watch the helper
 #   make check                             the whole test suite
 #   make bench                             footprint and relay figures (bench/)
+#   make deb                               the DKMS package, target/deb/eprog-dkms_<version>_all.deb
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 KSRC ?=
 # The kernel's Rust support is tested with LLVM; bindgen needs clang anyway.
-# Build with the LLVM that built the kernel (LLVM=-19 for a 7.x kernel
-# built with clang-19).
-LLVM ?= 1
+# Build with the LLVM that built the kernel: LLVM=-<N> when the kernel's
+# .config names clang N and clang-<N> is installed (Debian's names), else
+# LLVM=1. (With O=, the .config is there.)
+kernel-clang := $(shell sed -n 's/^CONFIG_CLANG_VERSION=\([1-9][0-9]*\)[0-9]\{4\}$$/\1/p' $(or $(O),$(KDIR))/.config 2>/dev/null)
+LLVM ?= $(if $(and $(kernel-clang),$(shell command -v clang-$(kernel-clang))),-$(kernel-clang),1)
 export LLVM
 
 # Files that make up the driver, wherever it is built.
-DRIVER_FILES := $(wildcard Kbuild Kconfig blob.S src/*.rs src/*.c src/*.h \
+DRIVER_FILES := $(wildcard VERSION Kbuild Kconfig blob.S src/*.rs src/*.c src/*.h \
 	umh/Cargo.toml umh/Cargo.lock umh/src/*.rs umh/src/*/*.rs umh/.cargo/config.toml \
 	umh/check_blob.sh umh/std-helper/Cargo.toml umh/std-helper/Cargo.lock \
 	umh/std-helper/src/*.rs umh/std-helper/.cargo/config.toml)
 
-.PHONY: modules clean copy-driver install-into-tree patch demo check bench
+.PHONY: modules modules_install clean copy-driver install-into-tree patch demo check bench deb
 
 modules:
 	@test -d "$(KDIR)" || { echo "eprog: KDIR=$(KDIR) is not a kernel build tree (pass KDIR=<path>)" >&2; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) $(if $(UMH_BLOB),UMH_BLOB=$(abspath $(UMH_BLOB))) modules
+
+# Installs eprog.ko under the kernel's module directory (updates/), or
+# MODLIB's (Yocto's module.bbclass passes MODLIB and DEPMOD=echo).
+modules_install:
+	@test -d "$(KDIR)" || { echo "eprog: KDIR=$(KDIR) is not a kernel build tree (pass KDIR=<path>)" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+
+deb:
+	@packaging/build-deb.sh
 
 clean:
 	@if [ -d "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi

@@ -17,6 +17,8 @@
 #include "tmpfs_file.h"
 #include "umd_glue.h"
 
+MODULE_VERSION(EPROG_VERSION);
+
 static unsigned int interval_ms = 5000;
 module_param(interval_ms, uint, 0444);
 MODULE_PARM_DESC(interval_ms, "The default helper's interval between lines, in ms (default 5000)");

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{build_module, clang, kernel_has_umd, llvm, run, setting};
+use common::{build_module, clang, configure_with, kernel_has_umd, llvm, run, setting, syncconfig};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -67,58 +67,6 @@ fn configure(name: &str, extra: &str) -> String {
     let karch = std::env::var("EPROG_KARCH").unwrap_or_else(|_| "x86_64".into());
     let (_, config) = configure_with(name, &arch, &[&llvm(), &format!("ARCH={karch}")], extra);
     config
-}
-
-/// Like [`configure`], with the fragment of architecture `arch` and these
-/// make variables (architecture, compiler); returns the tree and `.config`.
-fn configure_with(name: &str, arch: &str, vars: &[&str], extra: &str) -> (PathBuf, String) {
-    let ksrc = setting("EPROG_KSRC");
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
-    let fragment = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/qemu-{arch}.config"));
-    let mut config = fs::read_to_string(fragment).unwrap();
-    config.push_str(extra);
-    fs::write(dir.join("eprog.config"), config).unwrap();
-    let make = |args: &[&str]| {
-        let ok = Command::new("make")
-            .arg("-C")
-            .arg(&ksrc)
-            .arg(format!("O={}", dir.display()))
-            .arg("-s")
-            .args(vars)
-            .args(args)
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "make {vars:?} {args:?} failed");
-    };
-    make(&["tinyconfig"]);
-    let merge = Command::new(ksrc.join("scripts/kconfig/merge_config.sh"))
-        .args(["-m", "-O"])
-        .arg(&dir)
-        .arg(dir.join(".config"))
-        .arg(dir.join("eprog.config"))
-        .output()
-        .unwrap();
-    assert!(merge.status.success());
-    make(&["olddefconfig"]);
-    let config = fs::read_to_string(dir.join(".config")).unwrap();
-    (dir, config)
-}
-
-/// Writes a configured tree's `auto.conf`, which an out-of-tree build reads.
-fn syncconfig(tree: &Path, vars: &[&str]) {
-    let ok = Command::new("make")
-        .arg("-C")
-        .arg(tree)
-        .arg("-s")
-        .args(vars)
-        .arg("syncconfig")
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok, "make {vars:?} syncconfig failed");
 }
 
 #[test]

@@ -11,7 +11,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 archs=("${@:-x86_64}")
 packages=(make flex bison bc cpio kmod libelf-dev libssl-dev xz-utils qemu-system-x86
 	  busybox-static binutils perl gcc libc6-dev golang-go debian-archive-keyring
-	  python3-venv)
+	  python3-venv dpkg-dev debhelper dh-dkms dkms)
 # The LLVM of each kernel generation (tests/lib.sh); with both, the tests
 # also prove that bindgen uses the libclang of the kernel's clang on a
 # machine that has a newer one.
@@ -64,7 +64,7 @@ fi
 
 # drgn, in a virtual environment of its own in the cache.
 drgn=$EPROG_CACHE/drgn/bin/drgn
-if [ "$("$drgn" --version 2>/dev/null | cut -d' ' -f2)" != "$DRGN_VERSION" ]; then
+if [ "$("$drgn" --version 2>/dev/null | head -n 1 | cut -d' ' -f2)" != "$DRGN_VERSION" ]; then
 	say "installing drgn $DRGN_VERSION from PyPI"
 	python3 -m venv "$EPROG_CACHE/drgn" >&2
 	"$EPROG_CACHE/drgn/bin/pip" install --quiet "drgn==$DRGN_VERSION" >&2

@@ -709,6 +709,60 @@ call() {
 helper_pid() { procs | awk '$3 == \"eprog_user\" { print $1 }'; }
 ";
 
+/// Configures a tinyconfig tree with the QEMU fragment of architecture
+/// `arch` and `extra` options in a scratch directory, with these make
+/// variables (architecture, compiler); returns the tree and `.config`. It
+/// is configured, not built.
+pub fn configure_with(name: &str, arch: &str, vars: &[&str], extra: &str) -> (PathBuf, String) {
+    let ksrc = setting("EPROG_KSRC");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    let fragment = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/qemu-{arch}.config"));
+    let mut config = fs::read_to_string(fragment).unwrap();
+    config.push_str(extra);
+    fs::write(dir.join("eprog.config"), config).unwrap();
+    let make = |args: &[&str]| {
+        let ok = Command::new("make")
+            .arg("-C")
+            .arg(&ksrc)
+            .arg(format!("O={}", dir.display()))
+            .arg("-s")
+            .args(vars)
+            .args(args)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "make {vars:?} {args:?} failed");
+    };
+    make(&["tinyconfig"]);
+    let merge = Command::new(ksrc.join("scripts/kconfig/merge_config.sh"))
+        .args(["-m", "-O"])
+        .arg(&dir)
+        .arg(dir.join(".config"))
+        .arg(dir.join("eprog.config"))
+        .output()
+        .unwrap();
+    assert!(merge.status.success());
+    make(&["olddefconfig"]);
+    let config = fs::read_to_string(dir.join(".config")).unwrap();
+    (dir, config)
+}
+
+/// Writes a configured tree's `auto.conf`, which an out-of-tree build reads.
+pub fn syncconfig(tree: &Path, vars: &[&str]) {
+    let ok = Command::new("make")
+        .arg("-C")
+        .arg(tree)
+        .arg("-s")
+        .args(vars)
+        .arg("syncconfig")
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "make {vars:?} syncconfig failed");
+}
+
 /// The printk timestamp of a console line, in seconds.
 pub fn timestamp(line: &str) -> Option<f64> {
     let rest = line.trim_start().strip_prefix('[')?;

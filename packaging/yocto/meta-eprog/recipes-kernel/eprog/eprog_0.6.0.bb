@@ -1,0 +1,37 @@
+SUMMARY = "eprog: an embedded Rust user-space helper, run and supervised by a Rust kernel module"
+DESCRIPTION = "eprog.ko carries a static helper in its own image, runs it \
+with the kernel's User Mode Driver API or its own core, relays its output \
+to the kernel log, and lets kernel code and root call it like a function."
+HOMEPAGE = "https://example.org/eprog"
+LICENSE = "GPL-2.0-only"
+LIC_FILES_CHKSUM = "file://Kbuild;beginline=1;endline=1;md5=daad6f7f7a0a286391cd7773ccf79340"
+
+# The recipe's version is VERSION's (a test checks the file name).
+SRC_URI = "git://example.org/eprog.git;protocol=https;branch=main"
+SRCREV = "${AUTOREV}"
+S = "${WORKDIR}/git"
+
+# module-rust: module.bbclass's compile and install (make in ${S} with
+# KERNEL_SRC, O=${STAGING_KERNEL_BUILDDIR}, then modules_install with
+# MODLIB and DEPMOD=echo), rust-native, and KRUSTFLAGS.
+inherit module-rust
+
+# As the upstream skeleton recipe (rust-out-of-tree-module).
+EXTRA_OEMAKE += "KDIR=${STAGING_KERNEL_DIR}"
+
+# The helper and its launcher are built by cargo from ${S}/umh with the
+# kernel's rustc, --offline --locked: the umh crates have no dependencies,
+# so do_compile needs no network. cargo comes with rust-native.
+DEPENDS += "cargo-native"
+
+# Your own helper instead of the default one: name the recipe that
+# installs it (a static executable) into its sysroot, and where.
+#   EPROG_HELPER_RECIPE = "my-helper"
+#   EPROG_HELPER_PATH = "${libexecdir}/my-helper/helper"
+# (my-helper needs SYSROOT_DIRS += "${libexecdir}").
+EPROG_HELPER_RECIPE ?= ""
+EPROG_HELPER_PATH ?= ""
+DEPENDS += "${EPROG_HELPER_RECIPE}"
+EXTRA_OEMAKE += "${@'UMH_BLOB=${RECIPE_SYSROOT}${EPROG_HELPER_PATH}' if d.getVar('EPROG_HELPER_RECIPE') else ''}"
+
+RPROVIDES:${PN} += "kernel-module-eprog"

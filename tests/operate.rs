@@ -448,8 +448,8 @@ fn control_writes_race_each_other_and_rmmod() {
     let body = format!(
         "{STATE_SHELL}chmod 755 /client
 load interval_ms=100
-for w in restart stop start restart; do
-    (while [ -e $d/control ]; do /client write $d/control $w; done >/tmp/race-$w 2>&1) &
+for w in 1:restart 2:stop 3:start 4:restart; do
+    (while [ -e $d/control ]; do /client write $d/control ${{w#*:}}; done >/tmp/race-${{w%:*}} 2>&1) &
 done
 sleep 3
 unload

@@ -81,12 +81,42 @@ fn dkms(action: &str, release: &str, tree: &Path, path: Option<&str>) -> Output 
     cmd.args([action, "-m", "eprog", "-v", &version(), "-k", release])
         .arg("--kernelsourcedir")
         .arg(tree);
-    if let Some(path) = path {
-        cmd.env("PATH", path);
-    }
-    // The LLVM of the tree, as a user's make would find it (Makefile).
+    // DKMS passes CC=clang LD=ld.lld ... for a kernel built with clang:
+    // the kernel's clang must be the default one, as on a distribution
+    // that builds its kernel with clang. Here that is clang-<N> for the
+    // kernel under test: a directory of unversioned names first in PATH.
+    let path = path
+        .map(String::from)
+        .unwrap_or_else(|| std::env::var("PATH").unwrap());
+    cmd.env("PATH", format!("{}:{path}", default_llvm().display()));
     cmd.env_remove("LLVM");
     output(&mut cmd)
+}
+
+/// A directory where `clang`, `ld.lld`, ... are the kernel's LLVM tools.
+fn default_llvm() -> PathBuf {
+    let suffix = llvm();
+    let suffix = suffix.trim_start_matches("LLVM=").to_string();
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("llvm{suffix}"));
+    fs::create_dir_all(&dir).unwrap();
+    if suffix != "1" {
+        for tool in [
+            "clang",
+            "ld.lld",
+            "llvm-ar",
+            "llvm-nm",
+            "llvm-objcopy",
+            "llvm-objdump",
+            "llvm-readelf",
+            "llvm-strip",
+        ] {
+            let link = dir.join(tool);
+            if !link.exists() {
+                std::os::unix::fs::symlink(format!("/usr/bin/{tool}{suffix}"), &link).unwrap();
+            }
+        }
+    }
+    dir
 }
 
 /// The one `eprog: ...` error line of a failed DKMS build's make.log.

@@ -22,7 +22,7 @@ use kernel::time::msecs_to_jiffies;
 use crate::bindings;
 use crate::channel::Channel;
 use crate::clock::now_ms;
-use crate::control::{should_stop, Control, Next};
+use crate::control::{Control, Next};
 use crate::inbound::Inbound;
 use crate::params::{Params, Restart};
 use crate::process::ExitStatus;
@@ -233,21 +233,31 @@ extern "C" fn supervisor_main(data: *mut c_void) -> c_int {
     // while it runs.
     let worker = unsafe { &mut *shared.worker.get() };
 
+    // Whether the owner's stop ended a row: a helper held down is not.
+    let mut supervising = false;
     while shared.control.wait_for_start() {
         // Calls wait for the new helper.
         shared.channel.reopen();
+        supervising = true;
         let end = shared.row(worker);
         // No helper until the next start: calls fail from now on.
         shared.channel.close();
         match end {
-            RowEnd::Unload | RowEnd::InitFailed => break,
-            RowEnd::Held(state) => shared.control.hold(state),
+            RowEnd::Unload => break,
+            RowEnd::InitFailed => {
+                supervising = false;
+                break;
+            }
+            RowEnd::Held(state) => {
+                supervising = false;
+                shared.control.hold(state);
+            }
         }
     }
     shared.channel.close();
     // Ends a helper still running (when stopping, or after its stdout closed).
     worker.helper.stop();
-    if should_stop() {
+    if supervising {
         pr_info!("helper stopped\n");
     }
     0

@@ -25,7 +25,8 @@ struct Case {
     secs: &'static str,
     loads: bool,
     /// Supervision still runs at rmmod, which then logs `helper stopped`
-    /// (not after `giving up`, nor after an end the policy leaves alone).
+    /// (not for a helper held after `giving up`, nor after an end the
+    /// policy leaves alone).
     supervised: bool,
     expect: &'static [&'static str],
 }

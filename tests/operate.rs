@@ -261,6 +261,8 @@ sleep 1
 show boot
 mark boot-call \"$(refused)\"
 mark boot-started $(dmesg | grep -c 'helper eprog_user started')
+uevent /bin/sh -c 'echo \"$ACTION $DEVPATH $EPROG_STATE\" >> /tmp/uevents' &
+listener=$!
 echo start > $d/control
 wait_state running up
 exec 3<>/dev/eprog; printf 'echo built in' >&3; mark call \"$(cat <&3)\"; exec 3>&-
@@ -275,6 +277,8 @@ echo start > $d/control
 wait_state running back
 show back
 sleep 0.5
+kill $listener
+mark uevents \"$(grep /misc/eprog /tmp/uevents | tr '\\n' '|')\"
 kernel_log
 reboot -f
 "
@@ -322,6 +326,19 @@ reboot -f
     assert_eq!(back["restarts_in_row"], "0");
     assert_ne!(back["pid"], "0");
     assert_eq!(b.kernel_lines("eprog: helper eprog_user started").len(), 2);
+    // Built in, the device exists before the first start: every change
+    // came as a uevent.
+    let uevents = b.marker("uevents");
+    let uevents: Vec<&str> = uevents
+        .split('|')
+        .filter(|l| l.starts_with("change /devices/virtual/misc/eprog "))
+        .filter_map(|l| l.rsplit(' ').next())
+        .collect();
+    assert_eq!(
+        uevents,
+        ["starting", "running", "failed", "starting", "running"],
+        "log: {path}"
+    );
 }
 
 /// Guest shell for the dumps: the helper, killed once, is running again;

@@ -129,6 +129,22 @@ fn dkms_error(release: &str) -> Vec<String> {
         .collect()
 }
 
+/// `ko` loads in the kernel under test, its helper talks, and it unloads.
+fn assert_boots(name: &str, ko: &Path) {
+    let b = run_module(
+        name,
+        &fs::read(ko).unwrap(),
+        "load interval_ms=200\nsleep 1\nunload",
+        Duration::from_secs(120),
+    );
+    assert_eq!(b.marker("loaded"), "1", "log: {}", b.path.display());
+    assert!(
+        !b.kernel_lines(HELLO).is_empty(),
+        "log: {}",
+        b.path.display()
+    );
+}
+
 /// The module DKMS installed loads and runs its helper, and says its
 /// version.
 #[test]
@@ -160,18 +176,7 @@ fn dkms_builds_and_installs_a_module_that_boots() {
     let ko = PathBuf::from(format!("/lib/modules/{release}/updates/dkms/eprog.ko"));
     let modinfo = must(Command::new("modinfo").args(["-F", "version"]).arg(&ko));
     assert_eq!(modinfo.trim(), version());
-    let b = run_module(
-        "packaging-dkms",
-        &fs::read(&ko).unwrap(),
-        "load interval_ms=200\nsleep 1\nunload",
-        Duration::from_secs(120),
-    );
-    assert_eq!(b.marker("loaded"), "1", "log: {}", b.path.display());
-    assert!(
-        !b.kernel_lines(HELLO).is_empty(),
-        "log: {}",
-        b.path.display()
-    );
+    assert_boots("packaging-dkms", &ko);
     let _ = dkms("remove", &release, &tree, None);
     if made {
         let _ = fs::remove_dir_all(&modules);
@@ -334,18 +339,7 @@ fn yocto_recipe_commands_install_a_module_that_boots() {
     ]);
     let ko = d.join(format!("lib/modules/{release}/updates/eprog.ko"));
     assert!(ko.is_file(), "no {}", ko.display());
-    let b = run_module(
-        "packaging-yocto",
-        &fs::read(&ko).unwrap(),
-        "load interval_ms=200\nsleep 1\nunload",
-        Duration::from_secs(120),
-    );
-    assert_eq!(b.marker("loaded"), "1", "log: {}", b.path.display());
-    assert!(
-        !b.kernel_lines(HELLO).is_empty(),
-        "log: {}",
-        b.path.display()
-    );
+    assert_boots("packaging-yocto", &ko);
 }
 
 /// `modinfo` shows VERSION, the one version of the module, the package

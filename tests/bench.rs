@@ -10,8 +10,8 @@
 mod common;
 
 use common::{
-    boot, build_module, c_helper, go_helper, llvm, run, setting, Boot, Initramfs, MODULE_SHELL,
-    SYSTEM,
+    boot, build_module, c_helper, c_program, go_helper, llvm, run, setting, Boot, Initramfs,
+    MODULE_SHELL, SYSTEM,
 };
 use std::fmt::Write as _;
 use std::fs;
@@ -144,6 +144,24 @@ fn percentile(v: &[f64], p: f64) -> f64 {
     v[((v.len() - 1) as f64 * p).round() as usize]
 }
 
+/// The module's size without debug information: the x86_64 test kernels
+/// carry DWARF for drgn (tests/dump.config), which a board's build
+/// usually strips.
+fn ko_bytes(ko: &Path) -> u64 {
+    let stripped = ko.with_extension("stripped.ko");
+    let suffix = llvm();
+    let suffix = suffix.trim_start_matches("LLVM=");
+    let strip = format!("llvm-strip{}", if suffix == "1" { "" } else { suffix });
+    run(Command::new(strip)
+        .arg("--strip-debug")
+        .arg("-o")
+        .arg(&stripped)
+        .arg(ko));
+    let bytes = fs::metadata(&stripped).unwrap().len();
+    let _ = fs::remove_file(&stripped);
+    bytes
+}
+
 /// Under TCG an x86_64 guest's TSC runs at the host's TSC rate, but the
 /// guest mostly fails to calibrate it (no HPET or ACPI PM timer in the test
 /// kernel) and falls back to 4 ms jiffies, too coarse for these figures:
@@ -253,9 +271,11 @@ fn measure(plan: &Plan) -> Results {
         "{SYSTEM}{MODULE_SHELL}
 now() {{ echo mode=now | /misbehave; }}
 ts() {{ dmesg | grep -F \"$1\" | $2 -n 1 | sed 's/^\\[ *\\([0-9.]*\\)\\].*/\\1/'; }}
-# Waits until the supervisor has relayed everything and ended (restart=never);
-# sleeps first, so that no process of ours competes with the relay.
-wait_exit() {{ sleep 0.5; n=0; while procs | grep -q eprog_ && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1)); done; }}
+# Waits until the helper has ended and the supervisor, having relayed
+# everything, holds it (restart=never: stopped or failed); sleeps first, so
+# that no process of ours competes with the relay.
+held() {{ case $(cat /sys/class/misc/eprog/state) in stopped|failed) return 0;; esac; return 1; }}
+wait_exit() {{ sleep 0.5; n=0; while ! held && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1)); done; }}
 t0=$(now); t1=$(now); mark now-cost $((t1 - t0))
 mark clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)
 "
@@ -331,6 +351,12 @@ while [ $round -lt {rounds} ]; do
             rmmod eprog_call_bench
             dmesg | sed -n 's/.*eprog_call_bench: \(mode=.*\)/@@ channel \1/p'
         done
+        # The floor (two processes, a pipe pair) and a user caller through
+        # /dev/eprog, with one caller, in the same rounds.
+        if [ $callers = 1 ]; then
+            mark channel $(/pingpong pipe {channel})
+            mark channel $(/pingpong dev {channel})
+        fi
     done
     round=$((round + 1))
 done
@@ -346,6 +372,7 @@ reboot -f
         ramfs.file(module, 0o644, &fs::read(ceiling.join(module)).unwrap());
     }
     ramfs.file("answer", 0o755, &fs::read(env!("EPROG_ANSWER")).unwrap());
+    ramfs.file("pingpong", 0o755, &fs::read(c_program("pingpong")).unwrap());
     ramfs.file(
         "misbehave",
         0o755,
@@ -513,6 +540,8 @@ impl Results {
         let round = [
             ("eprog", 1, channel),
             ("umh", 1, umh),
+            ("pipe", 1, channel),
+            ("dev", 1, channel),
             ("eprog", 4, channel),
             ("umh", 4, umh),
         ];
@@ -581,6 +610,23 @@ impl Results {
         ]
     }
 
+    /// Per round, against the floor (the pipe ping-pong), one caller:
+    /// eprog's median round trip, its p99, and /dev/eprog's median.
+    fn floor_ratios(&self) -> [Vec<f64>; 3] {
+        let per_round = |mode: &str, f: fn(&ChannelRun) -> f64| -> Vec<f64> {
+            self.channel_runs(mode, 1)
+                .iter()
+                .zip(self.channel_runs("pipe", 1))
+                .map(|(r, floor)| f(r) / f(floor))
+                .collect()
+        };
+        [
+            per_round("eprog", |r| r.median_us),
+            per_round("eprog", |r| r.p99_us),
+            per_round("dev", |r| r.median_us),
+        ]
+    }
+
     /// Median lines/s and median ratio to printk's, per round.
     fn rate(&self, rates: &[f64]) -> (f64, f64, Vec<f64>) {
         let ratios: Vec<f64> = rates.iter().zip(&self.printk).map(|(r, c)| r / c).collect();
@@ -594,7 +640,7 @@ impl Results {
              clock source ",
         );
         let _ = write!(md, "`{}`.\n\n", self.clocksource);
-        md.push_str("| helper | blob bytes | eprog.ko bytes | Shmem delta KiB | helper + launcher VmRSS KiB | resident KiB | start ms | stop ms |\n");
+        md.push_str("| helper | blob bytes | eprog.ko bytes (no debug info) | Shmem delta KiB | helper + launcher VmRSS KiB | resident KiB | start ms | stop ms |\n");
         md.push_str("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
         for f in &self.footprints {
             let h = self.helpers.iter().find(|h| h.name == f.name).unwrap();
@@ -603,7 +649,7 @@ impl Results {
                 "| {} | {} | {} | {} | {} | {} | {:.1} | {:.1} |",
                 f.name,
                 fs::metadata(&h.blob).unwrap().len(),
-                fs::metadata(&h.ko).unwrap().len(),
+                ko_bytes(&h.ko),
                 f.shmem_kib,
                 f.rss_kib,
                 f.shmem_kib + f.rss_kib,
@@ -640,7 +686,10 @@ impl Results {
              helper), and the kernel's way without eprog, one `call_usermodehelper(UMH_WAIT_PROC)` \
              per request of a static program that answers with its exit status \
              (`tests/helpers/src/answer.rs`, {} bytes, on the same runtime as eprog's helper: the \
-             per-request way at its best).\n\n\
+             per-request way at its best). In the same rounds, with one caller: the floor, two \
+             user processes ping-ponging the same frames (a 12-byte header and the payload) over a \
+             pair of pipes, the least any design with a resident helper behind a pipe can take; \
+             and a user process calling the helper through `/dev/eprog` (one write, one read).\n\n\
              | way | callers | calls | calls/s | median µs | p99 µs |\n\
              | --- | ---: | ---: | ---: | ---: | ---: |\n",
             plan.rounds,
@@ -651,13 +700,17 @@ impl Results {
             fs::metadata(env!("EPROG_ANSWER")).unwrap().len(),
         );
         for (mode, callers, calls) in [
+            ("pipe", 1, plan.channel_calls),
             ("eprog", 1, plan.channel_calls),
+            ("dev", 1, plan.channel_calls),
             ("umh", 1, plan.umh_calls),
             ("eprog", 4, plan.channel_calls),
             ("umh", 4, plan.umh_calls),
         ] {
             let way = match mode {
+                "pipe" => "the floor: two processes, a pipe pair",
                 "eprog" => "eprog_call(), the channel",
+                "dev" => "a process through /dev/eprog",
                 _ => "call_usermodehelper per request",
             };
             let _ = writeln!(
@@ -669,16 +722,24 @@ impl Results {
             );
         }
         let [latency, one, four] = self.channel_ratios();
+        let [to_floor, p99_to_floor, dev_to_floor] = self.floor_ratios();
         let _ = writeln!(
             md,
-            "\nMedians over {} rounds that alternate the two ways. eprog's round trip is \
+            "\nMedians over {} rounds that alternate the ways. eprog's round trip is \
              **{:.0}x** faster than a program per request (median latencies, one caller; per \
              round {latency:.1?}); it makes **{:.0}x** the calls per second with one caller \
-             ({one:.1?}) and **{:.0}x** with four ({four:.1?}).",
+             ({one:.1?}) and **{:.0}x** with four ({four:.1?}). Against the floor, two user \
+             processes ping-ponging the same frames over a pair of pipes \
+             (`tests/helpers/pingpong.c`), eprog's median round trip is **{:.1}x** it (per \
+             round {to_floor:.1?}), its p99 {:.1}x ({p99_to_floor:.1?}); a user process \
+             calling through `/dev/eprog` takes {:.1}x the floor ({dev_to_floor:.1?}).",
             plan.rounds,
             median(&latency),
             median(&one),
             median(&four),
+            median(&to_floor),
+            median(&p99_to_floor),
+            median(&dev_to_floor),
         );
         let launcher = self.helpers[0].blob.with_file_name("eprog_launch");
         let per_round: Vec<f64> = self
@@ -718,7 +779,7 @@ impl Results {
                 "{},{},{},{},{},{:.2},{:.2}",
                 f.name,
                 fs::metadata(&h.blob).unwrap().len(),
-                fs::metadata(&h.ko).unwrap().len(),
+                ko_bytes(&h.ko),
                 f.shmem_kib,
                 f.rss_kib,
                 f.start_ms,

@@ -66,7 +66,7 @@ static int send_frame(int fd, uint32_t id, uint8_t kind, const char *payload)
 }
 
 /* The echoing side of the pipe pair: answers each request frame. */
-static void echo(int in, int out)
+static void answer(int in, int out)
 {
 	char frame[HEADER + 16];
 	uint32_t id;
@@ -123,7 +123,7 @@ int main(int argc, char **argv)
 		if (child == 0) {
 			close(to[1]);
 			close(from[0]);
-			echo(to[0], from[1]);
+			answer(to[0], from[1]);
 		}
 		close(to[0]);
 		close(from[1]);

@@ -7,6 +7,11 @@
  * call_usermodehelper(UMH_WAIT_PROC), which answers with its exit status,
  * as the kernel gets user-space work done without eprog. make bench loads
  * it with both modes in the same boot.
+ *
+ * mode=steps (one caller), against eprog's step build only (src/steps.h):
+ * where each round trip's time goes, from the stamps the build leaves for
+ * the last call and the two its helper puts after each reply's bytes. The
+ * module logs each step's median.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -20,10 +25,11 @@
 #include <linux/umh.h>
 
 #include "eprog.h"
+#include "steps.h"
 
 static char *mode = "eprog";
 module_param(mode, charp, 0444);
-MODULE_PARM_DESC(mode, "eprog (eprog_call) or umh (call_usermodehelper per request)");
+MODULE_PARM_DESC(mode, "eprog (eprog_call), umh (call_usermodehelper per request) or steps");
 
 static unsigned int calls = 1000;
 module_param(calls, uint, 0444);
@@ -81,6 +87,55 @@ static int caller_fn(void *data)
 	kthread_complete_and_exit(&c->done, 0);
 }
 
+/*
+ * A round trip's steps, each from the stamp before (eprog_call() entered
+ * at t[0]): the caller has its turn to write the request; the request is
+ * written and the helper, woken, has read it; the helper's handler has
+ * answered; the reply is written and the reading thread, woken, has read
+ * it; the caller has woken with it; eprog_call() has returned.
+ */
+#define STEPS 6
+static const char *const step_names[STEPS] = {
+	"turn", "to_helper", "answer", "to_reader", "to_caller", "return",
+};
+
+/* One caller; ns[i * STEPS + s] is step s of call i. */
+static int steps_fn(void *data)
+{
+	struct caller *c = data;
+	const u64 *stamps = __symbol_get("eprog_bench_steps");
+	unsigned int i, s;
+
+	if (!stamps) {
+		pr_err("mode=steps needs eprog's step build (EPROG_BENCH_STEPS=1)\n");
+		c->errors = c->n;
+		kthread_complete_and_exit(&c->done, 0);
+	}
+	for (i = 0; i < c->n; i++) {
+		char reply[32];
+		u64 t[STEPS + 1], helper[2];
+		ssize_t len;
+
+		t[0] = ktime_get_ns();
+		len = eprog_call(REQUEST, strlen(REQUEST), reply, sizeof(reply), 5000);
+		t[6] = ktime_get_ns();
+		if (len != strlen(ANSWER) + sizeof(helper) || memcmp(reply, ANSWER, strlen(ANSWER))) {
+			c->errors++;
+			continue;
+		}
+		memcpy(helper, reply + strlen(ANSWER), sizeof(helper));
+		t[1] = READ_ONCE(stamps[EPROG_STEP_WRITING]);
+		t[2] = helper[0];
+		t[3] = helper[1];
+		t[4] = READ_ONCE(stamps[EPROG_STEP_READ]);
+		t[5] = READ_ONCE(stamps[EPROG_STEP_WOKEN]);
+		for (s = 0; s < STEPS; s++)
+			c->ns[i * STEPS + s] = t[s + 1] - t[s];
+	}
+	__symbol_put("eprog_bench_steps");
+	kthread_complete_and_exit(&c->done, 0);
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
 	u64 x = *(const u64 *)a, y = *(const u64 *)b;
@@ -88,15 +143,57 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* mode=steps: @n calls by one caller; logs each step's median. */
+static int steps_report(unsigned int n)
+{
+	struct caller c = { .n = n };
+	struct task_struct *t;
+	char line[256];
+	int at, ret = 0;
+	u64 *col = kvcalloc(n, sizeof(*col), GFP_KERNEL);
+	unsigned int i, s;
+
+	c.ns = kvcalloc(n * STEPS, sizeof(*c.ns), GFP_KERNEL);
+	if (!c.ns || !col) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	init_completion(&c.done);
+	t = kthread_run(steps_fn, &c, "eprog_bench/steps");
+	if (IS_ERR(t)) {
+		ret = PTR_ERR(t);
+		goto out;
+	}
+	wait_for_completion(&c.done);
+	at = scnprintf(line, sizeof(line), "mode=steps calls=%u errors=%u", n, c.errors);
+	for (s = 0; s < STEPS; s++) {
+		for (i = 0; i < n; i++)
+			col[i] = c.ns[i * STEPS + s];
+		sort(col, n, sizeof(*col), cmp_u64, NULL);
+		at += scnprintf(line + at, sizeof(line) - at, " %s_ns=%llu",
+				step_names[s], col[n / 2]);
+	}
+	pr_info("%s\n", line);
+out:
+	kvfree(col);
+	kvfree(c.ns);
+	return ret;
+}
+
 static int __init eprog_call_bench_init(void)
 {
 	struct caller *c;
 	u64 *ns, t0, elapsed;
 	unsigned int i, errors = 0, per = calls / max(callers, 1U);
+	bool steps = !strcmp(mode, "steps");
 	int ret = 0;
 
+	if (steps && callers != 1)
+		return -EINVAL;
 	if (!callers || callers > 64 || !per)
 		return -EINVAL;
+	if (steps)
+		return steps_report(per);
 	ns = kvcalloc(per * callers, sizeof(*ns), GFP_KERNEL);
 	c = kcalloc(callers, sizeof(*c), GFP_KERNEL);
 	if (!ns || !c) {

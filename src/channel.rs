@@ -36,6 +36,7 @@ use crate::file::FileRef;
 use crate::frame::{Header, Kind};
 use crate::kernel_api::code;
 use crate::process::Signaller;
+use crate::steps::{self, Step};
 
 /// Where calls can go.
 enum Link {
@@ -185,6 +186,7 @@ impl Channel {
         loop {
             if let Some(call) = &mut state.slots[slot] {
                 if let Some(outcome) = call.outcome.take() {
+                    steps::stamp(Step::Woken);
                     state.slots[slot] = None;
                     self.changed.notify_all();
                     return outcome;
@@ -219,6 +221,7 @@ impl Channel {
         }
         state.writing = true;
         drop(state);
+        steps::stamp(Step::Writing);
         let sent = self.write_frame(stdin, &frame, deadline);
         let mut state = self.state.lock();
         state.writing = false;

@@ -43,6 +43,7 @@ mod process;
 mod relay;
 mod run;
 mod state;
+mod steps;
 mod supervisor;
 mod umd;
 

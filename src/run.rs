@@ -16,6 +16,7 @@ use crate::kernel_api;
 use crate::params::Params;
 use crate::process::{ExitStatus, Outcome};
 use crate::state::{self, HelperState};
+use crate::steps::{self, Step};
 use crate::umd::Umd;
 
 /// How one run of the helper ended.
@@ -110,17 +111,20 @@ impl Worker {
             }
             match stdout.read(&mut buf[..]) {
                 Ok(0) => return Read::End,
-                Ok(n) => match inbound.feed(&buf[..n], now_ms()) {
-                    Ok(true) => {
-                        said();
-                        if !running {
-                            running = true;
-                            control.report(HelperState::Running);
+                Ok(n) => {
+                    steps::stamp(Step::Read);
+                    match inbound.feed(&buf[..n], now_ms()) {
+                        Ok(true) => {
+                            said();
+                            if !running {
+                                running = true;
+                                control.report(HelperState::Running);
+                            }
                         }
+                        Ok(false) => {}
+                        Err(_) => return Read::Broken,
                     }
-                    Ok(false) => {}
-                    Err(_) => return Read::Broken,
-                },
+                }
                 Err(e) if e == ERESTARTSYS || e == EINTR => {}
                 Err(e) => {
                     pr_err!("reading the helper's output failed: {:?}\n", e);

@@ -23,6 +23,7 @@
 #endif
 #include "device.h"
 #include "state.h"
+#include "steps.h"
 
 /* Kernel threads. */
 int eprog_kthread_start(int (*threadfn)(void *data), void *data,

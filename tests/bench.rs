@@ -95,10 +95,46 @@ struct Results {
     kmsg_lines: usize,
     /// Channel runs: eprog and call_usermodehelper, 1 and 4 callers.
     channel: Vec<ChannelRun>,
+    /// Where one caller's round trip goes, step by step, per round (the
+    /// step build's medians, in µs).
+    steps: Vec<Vec<(String, f64)>>,
     /// Start of the default helper in ms per round, under the default
     /// confinement and opened up.
     start_confined: Vec<f64>,
     start_opened: Vec<f64>,
+}
+
+/// The callers of eprog's channel rows, each in every round; a program per
+/// request is measured with 1 and 4.
+const CALLERS: [u32; 5] = [1, 2, 4, 8, 16];
+
+/// A round trip's steps, as `bench/eprog_call_bench.c` (mode=steps) names
+/// them, and what each is.
+const STEPS: [(&str, &str); 6] = [
+    ("turn", "the caller takes a slot, an id and the writer's turn"),
+    ("to_helper", "the request is written; the helper, woken, has read it"),
+    ("answer", "the helper's handler answers"),
+    ("to_reader", "the reply is written; the reading thread, woken, has read it"),
+    ("to_caller", "the reading thread hands the reply over; the caller, woken, runs"),
+    ("return", "eprog_call() copies the reply out and returns"),
+];
+
+/// Parses `mode=steps calls=.. errors=0 turn_ns=.. to_helper_ns=.. ..`: each
+/// step's median in µs, in order.
+fn parse_steps(line: &str) -> Option<Vec<(String, f64)>> {
+    let mut fields = line.split_whitespace();
+    if fields.next()? != "mode=steps" || fields.next()?.strip_prefix("calls=").is_none() {
+        return None;
+    }
+    if fields.next()? != "errors=0" {
+        return None;
+    }
+    fields
+        .map(|kv| {
+            let (k, v) = kv.split_once("_ns=")?;
+            Some((k.to_string(), v.parse::<f64>().ok()? / 1e3))
+        })
+        .collect()
 }
 
 /// One run of `bench/eprog_call_bench.c`.
@@ -251,6 +287,10 @@ fn measure(plan: &Plan) -> Results {
             ko: dir.join("eprog.ko"),
         });
     }
+    // The step build: the same module and default helper, stamping where
+    // each round trip's time goes (src/steps.h).
+    let (steps_dir, log, ok) = build_module("bench-steps", &kdir, &["EPROG_BENCH_STEPS=1"]);
+    assert!(ok, "building the step build failed:\n{log}");
     let ceiling = root.join("target/modules/ceiling");
     let _ = fs::remove_dir_all(&ceiling);
     fs::create_dir_all(&ceiling).unwrap();
@@ -343,14 +383,16 @@ done
 insmod /tiny.ko interval_ms=100000
 round=0
 while [ $round -lt {rounds} ]; do
-    for callers in 1 4; do
-        for run in 'eprog {channel}' 'umh {umh}'; do
-            set -- $run
+    for callers in {callers}; do
+        runs='eprog {channel}'
+        case $callers in 1|4) runs="$runs,umh {umh}";; esac
+        IFS=,; for run in $runs; do
+            unset IFS; set -- $run
             dmesg -c > /dev/null
             insmod /eprog_call_bench.ko mode=$1 calls=$2 callers=$callers
             rmmod eprog_call_bench
             dmesg | sed -n 's/.*eprog_call_bench: \(mode=.*\)/@@ channel \1/p'
-        done
+        done; unset IFS
         # The floor (two processes, a pipe pair) and a user caller through
         # /dev/eprog, with one caller, in the same rounds.
         if [ $callers = 1 ]; then
@@ -361,8 +403,20 @@ while [ $round -lt {rounds} ]; do
     round=$((round + 1))
 done
 rmmod eprog
+# Where the time goes: the step build, one caller.
+insmod /steps.ko interval_ms=100000
+round=0
+while [ $round -lt {rounds} ]; do
+    dmesg -c > /dev/null
+    insmod /eprog_call_bench.ko mode=steps calls={channel}
+    rmmod eprog_call_bench
+    dmesg | sed -n 's/.*eprog_call_bench: \(mode=steps.*\)/@@ steps \1/p'
+    round=$((round + 1))
+done
+rmmod eprog
 reboot -f
-"#
+"#,
+        callers = CALLERS.map(|c| c.to_string()).join(" ")
     ));
     let mut ramfs = Initramfs::with_init(&script);
     for h in &helpers {
@@ -371,6 +425,7 @@ reboot -f
     for module in ["eprog_ceiling.ko", "eprog_call_bench.ko"] {
         ramfs.file(module, 0o644, &fs::read(ceiling.join(module)).unwrap());
     }
+    ramfs.file("steps.ko", 0o644, &fs::read(steps_dir.join("eprog.ko")).unwrap());
     ramfs.file("answer", 0o755, &fs::read(env!("EPROG_ANSWER")).unwrap());
     ramfs.file("pingpong", 0o755, &fs::read(c_program("pingpong")).unwrap());
     ramfs.file(
@@ -483,6 +538,14 @@ reboot -f
                     .unwrap_or_else(|| panic!("bad '@@ channel {l}'; log: {}", b.path.display()))
             })
             .collect(),
+        steps: b
+            .markers("steps")
+            .iter()
+            .map(|l| {
+                parse_steps(l)
+                    .unwrap_or_else(|| panic!("bad '@@ steps {l}'; log: {}", b.path.display()))
+            })
+            .collect(),
     }
 }
 
@@ -537,15 +600,27 @@ impl Results {
             .map(|r| (r.mode.as_str(), r.callers, r.calls))
             .collect();
         let (channel, umh) = (plan.channel_calls, plan.umh_calls);
-        let round = [
-            ("eprog", 1, channel),
-            ("umh", 1, umh),
-            ("pipe", 1, channel),
-            ("dev", 1, channel),
-            ("eprog", 4, channel),
-            ("umh", 4, umh),
-        ];
+        let mut round = Vec::new();
+        for callers in CALLERS {
+            // Each caller makes as many calls as the others.
+            round.push(("eprog", callers, channel / callers * callers));
+            if callers == 1 || callers == 4 {
+                round.push(("umh", callers, umh));
+            }
+            if callers == 1 {
+                round.extend([("pipe", 1, channel), ("dev", 1, channel)]);
+            }
+        }
         assert_eq!(runs, round.repeat(plan.rounds), "channel runs measured");
+        assert_eq!(self.steps.len(), plan.rounds, "step runs measured");
+        for run in &self.steps {
+            let names: Vec<&str> = run.iter().map(|(n, _)| n.as_str()).collect();
+            assert_eq!(names, STEPS.map(|(n, _)| n), "steps measured");
+            assert!(
+                run.iter().all(|(_, us)| us.is_finite() && *us > 0.0),
+                "every step takes time: {run:?}"
+            );
+        }
         for (what, starts) in [
             ("defaults", &self.start_confined),
             ("opened up", &self.start_opened),
@@ -699,14 +774,19 @@ impl Results {
             self.kmsg_lines,
             fs::metadata(env!("EPROG_ANSWER")).unwrap().len(),
         );
-        for (mode, callers, calls) in [
+        let mut rows = vec![
             ("pipe", 1, plan.channel_calls),
             ("eprog", 1, plan.channel_calls),
             ("dev", 1, plan.channel_calls),
             ("umh", 1, plan.umh_calls),
-            ("eprog", 4, plan.channel_calls),
             ("umh", 4, plan.umh_calls),
-        ] {
+        ];
+        rows.extend(
+            CALLERS[1..]
+                .iter()
+                .map(|&c| ("eprog", c, plan.channel_calls / c * c)),
+        );
+        for (mode, callers, calls) in rows {
             let way = match mode {
                 "pipe" => "the floor: two processes, a pipe pair",
                 "eprog" => "eprog_call(), the channel",
@@ -740,6 +820,48 @@ impl Results {
             median(&to_floor),
             median(&p99_to_floor),
             median(&dev_to_floor),
+        );
+        let scaling: Vec<String> = CALLERS
+            .iter()
+            .map(|&c| {
+                format!(
+                    "{c}: {:.0}",
+                    self.channel_median("eprog", c, |r| r.calls_per_s)
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            md,
+            "\neprog's calls per second by callers: {}.",
+            scaling.join(", ")
+        );
+        let _ = write!(
+            md,
+            "\n## Where the time goes\n\n\
+             One caller's round trip, step by step, in the step build of the same module and \
+             default helper (`EPROG_BENCH_STEPS=1`, `src/steps.h`; the product stamps nothing): \
+             the module stamps the caller's turn to write, the reading thread's read and the \
+             caller's wake-up with `ktime_get_ns()`, the helper puts its own two stamps \
+             (CLOCK_MONOTONIC, the same clock) after each reply's bytes. Medians of each step \
+             over {} calls, then over {} rounds; the steps' medians need not add up to the \
+             round trip's.\n\n\
+             | step | what happens | median µs | per round |\n| --- | --- | ---: | --- |\n",
+            plan.channel_calls, plan.rounds,
+        );
+        let mut sum = 0.0;
+        for (i, (name, what)) in STEPS.iter().enumerate() {
+            let per_round: Vec<f64> = self.steps.iter().map(|run| run[i].1).collect();
+            sum += median(&per_round);
+            let _ = writeln!(
+                md,
+                "| {name} | {what} | {:.1} | {per_round:.1?} |",
+                median(&per_round)
+            );
+        }
+        let _ = writeln!(
+            md,
+            "| all | the steps' medians added up (eprog_call()'s own median: {:.1}) | {sum:.1} | |",
+            self.channel_median("eprog", 1, |r| r.median_us)
         );
         let launcher = self.helpers[0].blob.with_file_name("eprog_launch");
         let per_round: Vec<f64> = self

@@ -143,9 +143,16 @@ pub fn serve_every(
                 return 1;
             }
         };
+        #[cfg(feature = "steps")]
+        let had = syscall::monotonic_ns();
         let (head, body) = out.split_at_mut(HEADER_LEN);
         let mut reply = Reply { buf: body, len: 0 };
         handler(request, &mut reply);
+        #[cfg(feature = "steps")]
+        {
+            reply.push(&had.to_le_bytes());
+            reply.push(&syscall::monotonic_ns().to_le_bytes());
+        }
         let len = reply.len;
         let header = Header {
             kind: Kind::Reply,

@@ -106,8 +106,12 @@ pub(crate) enum Addressee {
 pub(crate) struct Channel {
     #[pin]
     state: Mutex<State>,
+    /// A slot was freed, the writer's turn came free, or the link changed.
     #[pin]
     changed: CondVar,
+    /// One per slot: its call's outcome came. Only that call's caller
+    /// waits here, so a reply wakes its own caller and no other.
+    replied: KVec<Pin<KBox<CondVar>>>,
     max_message: u32,
 }
 
@@ -116,8 +120,10 @@ impl Channel {
     /// `max_message` bytes, down until a helper opens it.
     pub(crate) fn new(max_inflight: u32, max_message: u32) -> Result<impl PinInit<Self, Error>> {
         let mut slots = KVec::with_capacity(max_inflight as usize, GFP_KERNEL)?;
+        let mut replied = KVec::with_capacity(max_inflight as usize, GFP_KERNEL)?;
         for _ in 0..max_inflight {
             slots.push(None, GFP_KERNEL)?;
+            replied.push(KBox::pin_init(new_condvar!(), GFP_KERNEL)?, GFP_KERNEL)?;
         }
         let state = State {
             link: Link::Down,
@@ -130,6 +136,7 @@ impl Channel {
         Ok(try_pin_init!(Self {
             state <- new_mutex!(state),
             changed <- new_condvar!(),
+            replied,
             max_message,
         }? Error))
     }
@@ -154,7 +161,7 @@ impl Channel {
                 }
                 Link::Down => {}
             }
-            self.wait(&mut state, deadline)?;
+            self.wait(&self.changed, &mut state, deadline)?;
         };
         state.slots[slot] = Some(Call { id, outcome: None });
         drop(state);
@@ -192,7 +199,7 @@ impl Channel {
                     return outcome;
                 }
             }
-            if let Err(e) = self.wait(&mut state, deadline) {
+            if let Err(e) = self.wait(&self.replied[slot], &mut state, deadline) {
                 drop(state);
                 return self.give_up(slot, e, true);
             }
@@ -217,7 +224,8 @@ impl Channel {
         let _ = frame.extend_from_slice(payload, GFP_KERNEL);
         let mut state = self.state.lock();
         while state.writing {
-            self.wait(&mut state, deadline).map_err(Sent::Nothing)?;
+            self.wait(&self.changed, &mut state, deadline)
+                .map_err(Sent::Nothing)?;
         }
         state.writing = true;
         drop(state);
@@ -288,15 +296,20 @@ impl Channel {
         outcome
     }
 
-    /// Sleeps until the state changes, the deadline passes (`ETIMEDOUT`) or
+    /// Sleeps until `cv` is notified, the deadline passes (`ETIMEDOUT`) or
     /// a signal comes (`EINTR`).
-    fn wait(&self, state: &mut Guard<'_, State, MutexBackend>, deadline: u64) -> Result {
+    fn wait(
+        &self,
+        cv: &CondVar,
+        state: &mut Guard<'_, State, MutexBackend>,
+        deadline: u64,
+    ) -> Result {
         let left = deadline.saturating_sub(now_ms());
         if left == 0 {
             return Err(code!(ETIMEDOUT));
         }
         let jiffies = msecs_to_jiffies(left.min(u64::from(u32::MAX)) as u32);
-        match self.changed.wait_interruptible_timeout(state, jiffies) {
+        match cv.wait_interruptible_timeout(state, jiffies) {
             CondVarTimeoutResult::Signal { .. } => Err(EINTR),
             _ => Ok(()),
         }
@@ -352,8 +365,11 @@ impl Channel {
     fn set_link(&self, link: Link, reason: Error) {
         let mut state = self.state.lock();
         let old = core::mem::replace(&mut state.link, link);
-        for call in state.slots.iter_mut().flatten() {
-            call.outcome.get_or_insert(Err(reason));
+        for (call, replied) in state.slots.iter_mut().zip(&self.replied) {
+            if let Some(call) = call {
+                call.outcome.get_or_insert(Err(reason));
+                replied.notify_all();
+            }
         }
         self.changed.notify_all();
         drop(state);
@@ -381,7 +397,9 @@ impl Channel {
                 if let Some(call) = &mut state.slots[slot] {
                     call.outcome.get_or_insert(reply);
                 }
-                self.changed.notify_all();
+                // A synchronous wake-up: this thread goes back to its read,
+                // so the caller may take its CPU.
+                self.replied[slot].notify_sync();
                 true
             }
             None => {

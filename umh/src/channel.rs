@@ -111,16 +111,29 @@ pub fn serve_every(
     };
     // The reply goes out in one write, its header in front.
     let out = output;
-    let mut next_tick = now_ms();
+    let interval = u64::from(interval_ms) * 1_000_000;
+    let mut next_tick = syscall::monotonic_ns();
+    // The time, as of the last wait: what ppoll leaves of the wait's
+    // timeout says when it returned, so a request costs no clock read.
+    let mut now = next_tick;
     loop {
         // Ticks until a request comes.
         if interval_ms > 0 {
             while input.is_empty() {
-                let now = now_ms();
                 if now >= next_tick {
                     tick();
-                    next_tick = now + u64::from(interval_ms);
-                } else if syscall::wait_readable(0, (next_tick - now) as u32) != 0 {
+                    next_tick = now + interval;
+                    now = syscall::monotonic_ns();
+                    continue;
+                }
+                let mut left = next_tick - now;
+                let ready = syscall::wait_readable_within(0, &mut left);
+                now = if ready < 0 {
+                    syscall::monotonic_ns()
+                } else {
+                    next_tick - left.min(next_tick)
+                };
+                if ready != 0 {
                     break;
                 }
             }
@@ -133,9 +146,9 @@ pub fn serve_every(
                     return 0;
                 }
                 loop {
-                    sleep_until(next_tick);
+                    sleep_until(next_tick / 1_000_000);
                     tick();
-                    next_tick += u64::from(interval_ms);
+                    next_tick += interval;
                 }
             }
             Err(()) => {

@@ -289,6 +289,14 @@ pub fn sleep_ms(ms: u32) {
 /// Waits until `fd` has data to read (or an error, or no writer left):
 /// returns 1; or until `ms` milliseconds pass: returns 0; or `-errno`.
 pub fn wait_readable(fd: i32, ms: u32) -> isize {
+    wait_readable_within(fd, &mut (u64::from(ms) * 1_000_000))
+}
+
+/// As [`wait_readable`], for `left` nanoseconds, and leaves in `left` the
+/// time that was left when it returned: `ppoll` writes it back, so a caller
+/// that knows when the wait was to end knows the time without reading the
+/// clock (one system call less).
+pub fn wait_readable_within(fd: i32, left: &mut u64) -> isize {
     #[repr(C)]
     struct PollFd {
         fd: i32,
@@ -296,26 +304,31 @@ pub fn wait_readable(fd: i32, ms: u32) -> isize {
         revents: i16,
     }
     const POLLIN: i16 = 1;
+    const NS: u64 = 1_000_000_000;
     let mut pfd = PollFd {
         fd,
         events: POLLIN,
         revents: 0,
     };
-    let ts = Timespec {
-        sec: i64::from(ms / 1000),
-        nsec: i64::from(ms % 1000) * 1_000_000,
+    let mut ts = Timespec {
+        sec: (*left / NS).min(i64::MAX as u64) as i64,
+        nsec: (*left % NS) as i64,
     };
     // SAFETY: `pfd` and `ts` are valid for the duration of the call; with a
     // null signal mask, ppoll ignores its fifth argument.
-    unsafe {
+    let ret = unsafe {
         syscall4(
             nr::PPOLL,
             &mut pfd as *mut PollFd as usize,
             1,
-            &ts as *const Timespec as usize,
+            &mut ts as *mut Timespec as usize,
             0,
         )
-    }
+    };
+    *left = (ts.sec.max(0) as u64)
+        .saturating_mul(NS)
+        .saturating_add(ts.nsec.max(0) as u64);
+    ret
 }
 
 /// Nanoseconds of `CLOCK_MONOTONIC`.

@@ -111,11 +111,23 @@ const CALLERS: [u32; 5] = [1, 2, 4, 8, 16];
 /// A round trip's steps, as `bench/eprog_call_bench.c` (mode=steps) names
 /// them, and what each is.
 const STEPS: [(&str, &str); 6] = [
-    ("turn", "the caller takes a slot, an id and the writer's turn"),
-    ("to_helper", "the request is written; the helper, woken, has read it"),
+    (
+        "turn",
+        "the caller takes a slot, an id and the writer's turn",
+    ),
+    (
+        "to_helper",
+        "the request is written; the helper, woken, has read it",
+    ),
     ("answer", "the helper's handler answers"),
-    ("to_reader", "the reply is written; the reading thread, woken, has read it"),
-    ("to_caller", "the reading thread hands the reply over; the caller, woken, runs"),
+    (
+        "to_reader",
+        "the reply is written; the reading thread, woken, has read it",
+    ),
+    (
+        "to_caller",
+        "the reading thread hands the reply over; the caller, woken, runs",
+    ),
     ("return", "eprog_call() copies the reply out and returns"),
 ];
 
@@ -425,7 +437,11 @@ reboot -f
     for module in ["eprog_ceiling.ko", "eprog_call_bench.ko"] {
         ramfs.file(module, 0o644, &fs::read(ceiling.join(module)).unwrap());
     }
-    ramfs.file("steps.ko", 0o644, &fs::read(steps_dir.join("eprog.ko")).unwrap());
+    ramfs.file(
+        "steps.ko",
+        0o644,
+        &fs::read(steps_dir.join("eprog.ko")).unwrap(),
+    );
     ramfs.file("answer", 0o755, &fs::read(env!("EPROG_ANSWER")).unwrap());
     ramfs.file("pingpong", 0o755, &fs::read(c_program("pingpong")).unwrap());
     ramfs.file(

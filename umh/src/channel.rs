@@ -146,7 +146,7 @@ pub fn serve_every(
                     return 0;
                 }
                 loop {
-                    sleep_until(next_tick / 1_000_000);
+                    sleep_until(next_tick);
                     tick();
                     next_tick += interval;
                 }
@@ -329,13 +329,12 @@ fn read_exact(mut buf: &mut [u8]) -> bool {
     true
 }
 
-fn sleep_until(ms: u64) {
-    let now = now_ms();
-    if ms > now {
-        syscall::sleep_ms((ms - now).min(u64::from(u32::MAX)) as u32);
+/// Sleeps until `ns` on the monotonic clock (whole milliseconds, rounded
+/// up, as `sleep_ms` takes them).
+fn sleep_until(ns: u64) {
+    let now = syscall::monotonic_ns();
+    if ns > now {
+        let ms = (ns - now).div_ceil(1_000_000);
+        syscall::sleep_ms(ms.min(u64::from(u32::MAX)) as u32);
     }
-}
-
-fn now_ms() -> u64 {
-    syscall::monotonic_ns() / 1_000_000
 }

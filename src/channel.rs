@@ -4,8 +4,10 @@
 //!
 //! A call sends a request frame down the helper's stdin under an id of its
 //! own and sleeps until the reply with that id comes up its stdout (see
-//! `frame.rs` for the wire format, `inbound.rs` for the reading side). Any
-//! number of threads may call at once; at most `max_inflight` calls are in
+//! `frame.rs` for the wire format, `reader.rs` and `inbound.rs` for the
+//! reading side). One caller at a time reads the helper's stdout itself,
+//! for the replies of all; the others are handed theirs. Any number of
+//! threads may call at once; at most `max_inflight` calls are in
 //! flight, and callers beyond that wait for a free slot, within their own
 //! timeout. How a call fails says why:
 //!
@@ -28,7 +30,7 @@ use kernel::new_condvar;
 use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::sync::lock::{mutex::MutexBackend, Guard};
-use kernel::sync::{CondVar, CondVarTimeoutResult, Mutex};
+use kernel::sync::{Arc, CondVar, CondVarTimeoutResult, Mutex};
 use kernel::time::msecs_to_jiffies;
 
 use crate::clock::now_ms;
@@ -42,9 +44,9 @@ use crate::steps::{self, Step};
 enum Link {
     /// No helper has opened the channel yet: it is starting or restarting.
     Down,
-    /// The helper's stdin, and a way to end the helper if a request was cut
-    /// short on its way (the stream is then out of step).
-    Up(Stdin, Signaller),
+    /// The helper's stdin, a way to end the helper if a request was cut
+    /// short on its way (the stream is then out of step), and its stdout.
+    Up(Stdin, Signaller, Arc<dyn Replies>),
     /// The helper is a plain-text helper.
     Refused,
     /// No helper will come: eprog is unloading, or the helper is held
@@ -77,6 +79,8 @@ struct State {
     link: Link,
     /// A caller is writing its request: frames must not interleave.
     writing: bool,
+    /// A caller reads the helper's stdout (see [`Replies`]).
+    reading: bool,
     /// `max_inflight` slots.
     slots: KVec<Option<Call>>,
     /// The next id to hand out (never 0).
@@ -100,8 +104,35 @@ pub(crate) enum Addressee {
     Unknown,
 }
 
-/// The channel to the helper; shared by the supervisor thread (the reading
-/// side) and every caller.
+/// The helper's stdout, for the caller that reads it itself (`reader.rs`).
+pub(crate) trait Replies: Send + Sync {
+    /// Takes the reading over from the supervisor thread; fails if the
+    /// helper's output has ended.
+    fn take(&self) -> bool;
+    /// Waits for output until `deadline` (`ETIMEDOUT`) or a signal
+    /// (`EINTR`), and sorts it: replies go to their calls. `Ok(false)`:
+    /// the output has ended, and the supervisor thread ends the run.
+    fn read(&self, deadline: u64) -> Result<bool>;
+    /// Hands the reading back to the supervisor thread.
+    fn hand_back(&self);
+}
+
+/// A caller's turn to read the helper's stdout; dropping it hands the
+/// reading back.
+struct ReadingTurn<'a> {
+    channel: &'a Channel,
+    replies: Arc<dyn Replies>,
+}
+
+impl Drop for ReadingTurn<'_> {
+    fn drop(&mut self) {
+        self.replies.hand_back();
+        self.channel.state.lock().reading = false;
+    }
+}
+
+/// The channel to the helper; shared by the reading side (`inbound.rs`, in
+/// the supervisor thread or a caller) and every caller.
 #[pin_data]
 pub(crate) struct Channel {
     #[pin]
@@ -128,6 +159,7 @@ impl Channel {
         let state = State {
             link: Link::Down,
             writing: false,
+            reading: false,
             slots,
             next_id: 1,
             abandoned: [0; ABANDONED],
@@ -149,14 +181,16 @@ impl Channel {
         }
         let deadline = now_ms() + u64::from(timeout_ms);
         let mut state = self.state.lock();
-        let (slot, id, stdin, helper) = loop {
+        let (slot, id, stdin, helper, replies) = loop {
             match &state.link {
                 Link::Closed => return Err(code!(ESHUTDOWN)),
                 Link::Refused => return Err(code!(EOPNOTSUPP)),
-                Link::Up(stdin, helper) => {
+                Link::Up(stdin, helper, replies) => {
                     if let Some(slot) = state.slots.iter().position(Option::is_none) {
                         let (stdin, helper) = (stdin.clone(), helper.clone());
-                        break (slot, state.issue_id(), stdin, helper);
+                        // The first caller to come reads for all.
+                        let replies = (!state.reading).then(|| replies.clone());
+                        break (slot, state.issue_id(), stdin, helper, replies);
                     }
                 }
                 Link::Down => {}
@@ -164,7 +198,11 @@ impl Channel {
             self.wait(&self.changed, &mut state, deadline)?;
         };
         state.slots[slot] = Some(Call { id, outcome: None });
+        state.reading |= replies.is_some();
         drop(state);
+        // Before the request goes: the reply must not wake the supervisor
+        // thread.
+        let mut turn = replies.and_then(|replies| self.take_turn(replies));
 
         let header = Header {
             kind: Kind::Request,
@@ -189,21 +227,55 @@ impl Channel {
         }
         drop((stdin, helper));
 
-        let mut state = self.state.lock();
         loop {
+            let mut state = self.state.lock();
             if let Some(call) = &mut state.slots[slot] {
                 if let Some(outcome) = call.outcome.take() {
-                    steps::stamp(Step::Woken);
+                    steps::stamp(Step::Replied);
                     state.slots[slot] = None;
                     self.changed.notify_all();
+                    drop(state);
+                    // Hands the reading back, after the state's lock.
+                    drop(turn);
                     return outcome;
                 }
             }
-            if let Err(e) = self.wait(&self.replied[slot], &mut state, deadline) {
-                drop(state);
-                return self.give_up(slot, e, true);
+            let waited = match &turn {
+                // Read for all, until this call's reply comes.
+                Some(turn) => {
+                    drop(state);
+                    turn.replies.read(deadline)
+                }
+                None => {
+                    let waited = self.wait(&self.replied[slot], &mut state, deadline);
+                    drop(state);
+                    waited.map(|()| true)
+                }
+            };
+            match waited {
+                Ok(true) => {}
+                // The output has ended: the supervisor thread ends the run,
+                // which fails the call.
+                Ok(false) => turn = None,
+                Err(e) => {
+                    drop(turn);
+                    return self.give_up(slot, e, true);
+                }
             }
         }
+    }
+
+    /// Takes the reading over from the supervisor thread, unless the
+    /// helper's output has ended (see [`Replies::take`]).
+    fn take_turn(&self, replies: Arc<dyn Replies>) -> Option<ReadingTurn<'_>> {
+        if replies.take() {
+            return Some(ReadingTurn {
+                channel: self,
+                replies,
+            });
+        }
+        self.state.lock().reading = false;
+        None
     }
 
     /// Writes one request frame, within the caller's deadline, when it is
@@ -315,12 +387,14 @@ impl Channel {
         }
     }
 
-    // The reading side, for the supervisor thread.
+    // The reading side (`inbound.rs`), in whichever thread reads. It holds
+    // the reading lock (`reader.rs`) and takes the state's after it.
 
-    /// The helper opened the channel: calls go to `stdin` from now on. If
+    /// The helper opened the channel: calls go to `stdin` from now on, and
+    /// the first caller to wait reads their replies from `replies`. If
     /// eprog cannot hold its own reader of `stdin` (no memory), the helper
     /// is ended; the restart policy applies.
-    pub(crate) fn connect(&self, stdin: FileRef, helper: Signaller) {
+    pub(crate) fn connect(&self, stdin: FileRef, helper: Signaller, replies: Arc<dyn Replies>) {
         match stdin.open_reader() {
             Ok(reader) => {
                 stdin.set_nonblocking();
@@ -328,7 +402,7 @@ impl Channel {
                     file: stdin,
                     _reader: reader,
                 };
-                self.set_link(Link::Up(stdin, helper), code!(ECONNRESET));
+                self.set_link(Link::Up(stdin, helper, replies), code!(ECONNRESET));
             }
             Err(e) => {
                 pr_err!("opening the channel failed: {:?}; ending the helper\n", e);

@@ -38,6 +38,7 @@ mod inbound;
 mod kernel_api;
 mod params;
 mod process;
+mod reader;
 // As `frame`.
 #[allow(unreachable_pub)]
 mod relay;

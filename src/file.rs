@@ -65,8 +65,13 @@ impl FileRef {
         }
     }
 
+    /// The file, for a C function that borrows it.
+    pub(crate) fn as_ptr(&self) -> *mut bindings::file {
+        self.0.as_ptr()
+    }
+
     /// Reads what is available, blocking until at least one byte is there or
-    /// the writer is gone (returns 0).
+    /// the writer is gone (returns 0); non-blocking, `EAGAIN` if nothing is.
     pub(crate) fn read(&self, buf: &mut [u8]) -> Result<usize> {
         let mut pos: bindings::loff_t = 0;
         // SAFETY: The file is valid by the type invariant and `buf` is
@@ -124,8 +129,8 @@ impl FileRef {
         unsafe { bindings::eprog_pipe_has_other_reader(self.0.as_ptr()) }
     }
 
-    /// Makes writes through this file return `EAGAIN` rather than block.
-    /// Only this file changes, not the other end of the pipe.
+    /// Makes reads and writes through this file return `EAGAIN` rather
+    /// than block. Only this file changes, not the other end of the pipe.
     pub(crate) fn set_nonblocking(&self) {
         // SAFETY: The file is valid by the type invariant.
         unsafe { bindings::eprog_set_nonblocking(self.0.as_ptr()) };

@@ -9,7 +9,7 @@
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
-use crate::channel::{Addressee, Channel};
+use crate::channel::{Addressee, Channel, Replies};
 use crate::file::FileRef;
 use crate::frame::{Decoder, Event, FrameError, Kind, HEADER_LEN};
 use crate::kernel_api::code;
@@ -36,9 +36,9 @@ pub(crate) struct Inbound {
     frame: Frame,
     max_message: u32,
     channel: Arc<Channel>,
-    /// The helper's stdin and pid, until it shows whether it speaks the
-    /// protocol.
-    pending: Option<(FileRef, Signaller)>,
+    /// The helper's stdin, pid and stdout, until it shows whether it
+    /// speaks the protocol.
+    pending: Option<(FileRef, Signaller, Arc<dyn Replies>)>,
     /// The helper broke the protocol in this run.
     broken: bool,
     /// The time of the read being sorted (one clock read per read).
@@ -60,11 +60,12 @@ impl Inbound {
         }
     }
 
-    /// A new run of the helper, whose stdin is `stdin`.
-    pub(crate) fn begin(&mut self, stdin: FileRef, helper: Signaller) {
+    /// A new run of the helper, whose stdin is `stdin` and whose stdout
+    /// callers may read through `replies`.
+    pub(crate) fn begin(&mut self, stdin: FileRef, helper: Signaller, replies: Arc<dyn Replies>) {
         self.decoder = Decoder::new(self.max_message);
         self.frame = Frame::None;
-        self.pending = Some((stdin, helper));
+        self.pending = Some((stdin, helper, replies));
         self.broken = false;
     }
 
@@ -133,9 +134,9 @@ impl Inbound {
                 true
             }
             Event::Hello => {
-                if let Some((stdin, helper)) = self.pending.take() {
+                if let Some((stdin, helper, replies)) = self.pending.take() {
                     pr_info!("helper opened the channel\n");
-                    self.channel.connect(stdin, helper);
+                    self.channel.connect(stdin, helper, replies);
                 }
                 true
             }

@@ -1,22 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! One run of the helper, for the supervisor thread: start it, hand its
-//! output to `inbound.rs` (log lines, the channel's replies) until it ends
-//! or the owner stops the supervisor, and say how it ended.
+//! One run of the helper, for the supervisor thread: start it, read its
+//! output (`reader.rs`: log lines, the channel's replies) until it ends or
+//! the owner stops the supervisor, and say how it ended.
 
 use kernel::prelude::*;
 use kernel::str::CString;
+use kernel::sync::Arc;
 
 use crate::bindings;
 use crate::clock::now_ms;
 use crate::control::{should_stop, Control};
 use crate::file::FileRef;
-use crate::inbound::Inbound;
 use crate::kernel_api;
 use crate::params::Params;
 use crate::process::{ExitStatus, Outcome};
+use crate::reader::{Output, Reader};
 use crate::state::{self, HelperState};
-use crate::steps::{self, Step};
 use crate::umd::Umd;
 
 /// How one run of the helper ended.
@@ -32,9 +32,7 @@ pub(crate) enum Run {
 /// What only the supervisor thread touches while it runs.
 pub(crate) struct Worker {
     pub(crate) helper: Umd,
-    pub(crate) inbound: Inbound,
-    /// On the heap: too big for a kernel stack.
-    pub(crate) buf: KVec<u8>,
+    pub(crate) reader: Arc<Reader>,
 }
 
 impl Worker {
@@ -57,11 +55,11 @@ impl Worker {
         configure(&pipes.stdin, params);
         if let Some(helper) = self.helper.signaller() {
             control.attach(helper.clone());
-            self.inbound.begin(pipes.stdin, helper);
+            self.reader.begin(pipes.stdout.clone(), pipes.stdin, helper);
         }
 
         let read = self.relay(control, &pipes.stdout, said);
-        self.inbound.end();
+        self.reader.end();
         match read {
             Read::Stopped => return Run::Stopped,
             // The helper is ended below: its stdout is out of step.
@@ -86,10 +84,11 @@ impl Worker {
         }
     }
 
-    /// Reads the helper's output and hands it to `inbound` until end of
-    /// file, a protocol error, or the owner stops the supervisor.
-    fn relay(&mut self, control: &Control, stdout: &FileRef, said: &dyn Fn()) -> Read {
-        let Self { inbound, buf, .. } = self;
+    /// Reads the helper's output until end of file, a protocol error, or
+    /// the owner stops the supervisor. While a caller reads it for its
+    /// reply (`reader.rs`), this thread sleeps.
+    fn relay(&self, control: &Control, stdout: &FileRef, said: &dyn Fn()) -> Read {
+        let reader = &self.reader;
         let mut running = false;
         // Every interrupted wait below is kthread_stop() (see should_stop),
         // which the loop condition then sees.
@@ -97,39 +96,26 @@ impl Worker {
             // Wait for output, but no longer than until suppressed records
             // are due to be reported: a burst followed by silence must not
             // hide its count until the helper speaks again.
-            // Without a report due, the read itself waits (one call less
-            // on a channel round trip).
-            if let Some(due) = inbound.report_due() {
-                match stdout.wait_readable(Some(due.saturating_sub(now_ms()))) {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        inbound.report_due_now(now_ms());
-                        continue;
-                    }
-                    Err(_) => continue,
+            let due = reader.report_due();
+            match reader.wait(stdout, due.map(|due| due.saturating_sub(now_ms()))) {
+                Ok(true) => {}
+                Ok(false) => {
+                    reader.report_due_now(now_ms());
+                    continue;
                 }
+                Err(_) => continue,
             }
-            match stdout.read(&mut buf[..]) {
-                Ok(0) => return Read::End,
-                Ok(n) => {
-                    steps::stamp(Step::Read);
-                    match inbound.feed(&buf[..n], now_ms()) {
-                        Ok(true) => {
-                            said();
-                            if !running {
-                                running = true;
-                                control.report(HelperState::Running);
-                            }
-                        }
-                        Ok(false) => {}
-                        Err(_) => return Read::Broken,
+            match reader.read_for_thread() {
+                Output::Nothing => {}
+                Output::Spoke => {
+                    said();
+                    if !running {
+                        running = true;
+                        control.report(HelperState::Running);
                     }
                 }
-                Err(e) if e == ERESTARTSYS || e == EINTR => {}
-                Err(e) => {
-                    pr_err!("reading the helper's output failed: {:?}\n", e);
-                    return Read::End;
-                }
+                Output::End => return Read::End,
+                Output::Broken => return Read::Broken,
             }
             // A helper writing as fast as it can must not hog this CPU.
             // SAFETY: Called from the kernel thread itself.
@@ -164,11 +150,4 @@ fn configure(stdin: &FileRef, params: &Params) {
         }
         Err(e) => pr_err!("cannot build the helper's configuration: {:?}\n", e),
     }
-}
-
-/// The buffer the relay reads the helper's output into: one page.
-pub(crate) fn read_buffer() -> Result<KVec<u8>> {
-    let mut buf = KVec::new();
-    buf.extend_with(4096, 0, GFP_KERNEL)?;
-    Ok(buf)
 }

@@ -12,8 +12,8 @@
 
 enum eprog_step {
 	EPROG_STEP_WRITING,	/* the caller has its turn to write the request */
-	EPROG_STEP_READ,	/* the reading thread has read the reply */
-	EPROG_STEP_WOKEN,	/* the caller has woken with its reply */
+	EPROG_STEP_READ,	/* a reader (the caller itself) has read the reply */
+	EPROG_STEP_REPLIED,	/* the caller has its reply */
 	EPROG_NR_STEPS,
 };
 

@@ -11,10 +11,10 @@ use crate::bindings;
 pub(crate) enum Step {
     /// The caller has its turn to write the request.
     Writing = bindings::eprog_step_EPROG_STEP_WRITING,
-    /// The reading thread has read the reply.
+    /// A reader (the caller itself) has read the reply.
     Read = bindings::eprog_step_EPROG_STEP_READ,
-    /// The caller has woken with its reply.
-    Woken = bindings::eprog_step_EPROG_STEP_WOKEN,
+    /// The caller has its reply.
+    Replied = bindings::eprog_step_EPROG_STEP_REPLIED,
 }
 
 /// Stamps `step` with the time.

@@ -26,8 +26,9 @@ use crate::control::{Control, Next};
 use crate::inbound::Inbound;
 use crate::params::{Params, Restart};
 use crate::process::ExitStatus;
+use crate::reader::Reader;
 use crate::relay::RateLimit;
-use crate::run::{read_buffer, Run, Worker};
+use crate::run::{Run, Worker};
 use crate::state::{self, HelperState};
 use crate::umd::Umd;
 
@@ -109,8 +110,7 @@ impl Supervisor {
         let limit = RateLimit::new(params.ratelimit_burst, params.ratelimit_interval_ms.into());
         let worker = Worker {
             helper,
-            inbound: Inbound::new(limit, params.max_message, channel.clone()),
-            buf: read_buffer()?,
+            reader: Reader::new(Inbound::new(limit, params.max_message, channel.clone()))?,
         };
         let shared = KBox::pin_init(
             pin_init!(Shared {

@@ -11,6 +11,7 @@
 #include <linux/pipe_fs_i.h>
 #include <linux/sched/task.h>
 #include <linux/shmem_fs.h>
+#include <linux/slab.h>
 #include <linux/timekeeping.h>
 #include <linux/wait.h>
 
@@ -281,10 +282,65 @@ struct file *eprog_get_file(struct file *file)
 	return get_file(file);
 }
 
+/*
+ * The supervisor thread's watch on the helper's stdout, which a caller
+ * waiting for its reply quiets while it reads the pipe itself (reader.rs):
+ * the pipe's wake-ups then pass the thread by, and the caller takes no
+ * second wake-up to get its reply.
+ */
+struct eprog_watch {
+	/* Its private data is the thread, once it has waited. */
+	wait_queue_entry_t entry;
+	/* Orders quiet against the pipe's wake-ups (see eprog_watch_quiet). */
+	spinlock_t lock;
+	bool quiet;
+	/* A caller handed the pipe back with something for the thread. */
+	bool poked;
+};
+
+/* Runs under the pipe's wait-queue lock, interrupts off. */
+static int eprog_watch_wake(wait_queue_entry_t *entry, unsigned int mode, int sync, void *key)
+{
+	struct eprog_watch *w = container_of(entry, struct eprog_watch, entry);
+	bool quiet;
+
+	spin_lock(&w->lock);
+	quiet = w->quiet;
+	spin_unlock(&w->lock);
+	return quiet ? 0 : default_wake_function(entry, mode, sync, key);
+}
+
+struct eprog_watch *eprog_watch_new(void)
+{
+	struct eprog_watch *w = kzalloc(sizeof(*w), GFP_KERNEL);
+
+	if (!w)
+		return NULL;
+	init_waitqueue_func_entry(&w->entry, eprog_watch_wake);
+	spin_lock_init(&w->lock);
+	return w;
+}
+
+void eprog_watch_free(struct eprog_watch *w)
+{
+	kfree(w);
+}
+
+static bool eprog_watch_take_poke(struct eprog_watch *w)
+{
+	bool poked;
+
+	spin_lock_irq(&w->lock);
+	poked = w->poked;
+	w->poked = false;
+	spin_unlock_irq(&w->lock);
+	return poked;
+}
+
 /* A poll table that queues the calling thread on the file's wait queue. */
 struct eprog_poll {
 	poll_table pt;
-	wait_queue_entry_t entry;
+	wait_queue_entry_t *entry;
 	wait_queue_head_t *head;
 };
 
@@ -295,27 +351,41 @@ static void eprog_poll_queue(struct file *file, wait_queue_head_t *head, poll_ta
 	if (p->head)
 		return;
 	p->head = head;
-	init_waitqueue_entry(&p->entry, current);
-	add_wait_queue(head, &p->entry);
+	add_wait_queue(head, p->entry);
 }
 
 /*
  * Sleeps until @file is ready for one of @events (or has an error or no
- * peer left), @ms milliseconds pass (@ms < 0: no limit), or a signal comes
- * (for a kernel thread: kthread_stop()). Returns 1, 0 or -EINTR.
+ * peer left) and @w, if any, is not quiet, or @w is poked; @ms
+ * milliseconds pass (@ms < 0: no limit), or a signal comes (for a kernel
+ * thread: kthread_stop()). Returns 1, 0 or -EINTR.
  */
-static int eprog_wait_poll(struct file *file, __poll_t events, long ms)
+static int eprog_wait_poll(struct file *file, __poll_t events, long ms, struct eprog_watch *w)
 {
 	long timeout = ms < 0 ? MAX_SCHEDULE_TIMEOUT : msecs_to_jiffies(ms);
-	struct eprog_poll p = { .head = NULL };
+	wait_queue_entry_t own;
+	struct eprog_poll p = { .entry = &own, .head = NULL };
 	poll_table *pt = &p.pt;
 	int ret;
 
+	if (w) {
+		spin_lock_irq(&w->lock);
+		w->entry.private = current;
+		spin_unlock_irq(&w->lock);
+		p.entry = &w->entry;
+	} else {
+		init_waitqueue_entry(&own, current);
+	}
 	init_poll_funcptr(&p.pt, eprog_poll_queue);
 	for (;;) {
 		/* Before polling, so a wake-up after the poll is not lost. */
 		set_current_state(TASK_INTERRUPTIBLE);
-		if (vfs_poll(file, pt) & (events | EPOLLHUP | EPOLLERR)) {
+		if ((vfs_poll(file, pt) & (events | EPOLLHUP | EPOLLERR)) &&
+		    !(w && READ_ONCE(w->quiet))) {
+			ret = 1;
+			break;
+		}
+		if (w && eprog_watch_take_poke(w)) {
 			ret = 1;
 			break;
 		}
@@ -332,20 +402,51 @@ static int eprog_wait_poll(struct file *file, __poll_t events, long ms)
 	}
 	__set_current_state(TASK_RUNNING);
 	if (p.head)
-		remove_wait_queue(p.head, &p.entry);
+		remove_wait_queue(p.head, p.entry);
 	return ret;
+}
+
+/* As eprog_wait_readable(), for the thread that owns @w. */
+int eprog_watch_wait(struct eprog_watch *w, struct file *file, long ms)
+{
+	return eprog_wait_poll(file, EPOLLIN, ms, w);
+}
+
+/*
+ * Quiets @w, or lets it hear again: then it wakes its thread if @file has
+ * something to read, or pokes it if @wake. Under @w's lock both ways,
+ * quiet cannot lose a wake-up: a writer that found @w quiet had put its
+ * data in the pipe before it took the lock, so the poll after the lock
+ * sees it.
+ */
+void eprog_watch_quiet(struct eprog_watch *w, struct file *file, bool quiet, bool wake)
+{
+	struct task_struct *task;
+
+	spin_lock_irq(&w->lock);
+	w->quiet = quiet;
+	w->poked |= !quiet && wake;
+	task = w->entry.private;
+	spin_unlock_irq(&w->lock);
+	/*
+	 * The thread outlives every caller: unloading waits for calls in
+	 * flight before it stops the thread. A wake-up the thread does not
+	 * wait for is spurious, which every wait allows.
+	 */
+	if (!quiet && task && (wake || (vfs_poll(file, NULL) & (EPOLLIN | EPOLLHUP | EPOLLERR))))
+		wake_up_process(task);
 }
 
 /* For a pipe's read end: data, or no writer left. */
 int eprog_wait_readable(struct file *file, long ms)
 {
-	return eprog_wait_poll(file, EPOLLIN, ms);
+	return eprog_wait_poll(file, EPOLLIN, ms, NULL);
 }
 
 /* For a pipe's write end: room, or no reader left. */
 int eprog_wait_writable(struct file *file, long ms)
 {
-	return eprog_wait_poll(file, EPOLLOUT, ms);
+	return eprog_wait_poll(file, EPOLLOUT, ms, NULL);
 }
 
 /* As fcntl(F_SETFL, O_NONBLOCK) would, for this open file only. */

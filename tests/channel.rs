@@ -547,3 +547,40 @@ rm -f /tmp/req-* /tmp/err-*"
         ["eprog: late reply to call 1 dropped (1 so far)"]
     );
 }
+
+/// A caller reads its own reply from the helper's stdout, rather than
+/// being woken by the supervisor thread after the thread read it: the
+/// thread sleeps through a run of calls (before, it woke once per reply),
+/// and every reply still reaches its caller.
+#[test]
+#[ignore = "boots QEMU: run through 'make check'"]
+fn a_caller_reads_its_own_reply_while_the_supervisor_thread_sleeps() {
+    const CALLS: u32 = 1000;
+    let pingpong = fs::read(c_program("pingpong")).unwrap();
+    let b = run_module_with(
+        "channel-own-reply",
+        &default_ko(),
+        &[("pingpong", &pingpong)],
+        &format!(
+            "load interval_ms=100000
+chmod 755 /pingpong
+sup=$(procs | awk '$3 == \"eprog_supervise\" {{ print $1 }}')
+switches() {{ awk '/^voluntary_ctxt_switches:/ {{ print $2 }}' /proc/$sup/status; }}
+s0=$(switches)
+mark calls $(/pingpong dev {CALLS})
+mark woken $(($(switches) - s0))
+unload"
+        ),
+        Duration::from_secs(120),
+    );
+    let calls = b.marker("calls");
+    assert!(
+        calls.starts_with(&format!("mode=dev callers=1 calls={CALLS} errors=0 ")),
+        "{calls}"
+    );
+    let woken: u32 = b.marker("woken").parse().unwrap();
+    assert!(
+        woken < CALLS / 10,
+        "the supervisor thread woke {woken} times in {CALLS} calls"
+    );
+}

@@ -91,8 +91,9 @@ static int caller_fn(void *data)
  * A round trip's steps, each from the stamp before (eprog_call() entered
  * at t[0]): the caller has its turn to write the request; the request is
  * written and the helper, woken, has read it; the helper's handler has
- * answered; the reply is written and the reading thread, woken, has read
- * it; the caller has woken with it; eprog_call() has returned.
+ * answered; the reply is written and the caller, woken, has read it (it
+ * reads for itself: src/reader.rs); the caller has the reply sorted and
+ * handed to its call; eprog_call() has returned.
  */
 #define STEPS 6
 static const char *const step_names[STEPS] = {
@@ -128,7 +129,7 @@ static int steps_fn(void *data)
 		t[2] = helper[0];
 		t[3] = helper[1];
 		t[4] = READ_ONCE(stamps[EPROG_STEP_READ]);
-		t[5] = READ_ONCE(stamps[EPROG_STEP_WOKEN]);
+		t[5] = READ_ONCE(stamps[EPROG_STEP_REPLIED]);
 		for (s = 0; s < STEPS; s++)
 			c->ns[i * STEPS + s] = t[s + 1] - t[s];
 	}

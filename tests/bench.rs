@@ -122,12 +122,9 @@ const STEPS: [(&str, &str); 6] = [
     ("answer", "the helper's handler answers"),
     (
         "to_reader",
-        "the reply is written; the reading thread, woken, has read it",
+        "the reply is written; the caller, woken, has read it (it reads for itself)",
     ),
-    (
-        "to_caller",
-        "the reading thread hands the reply over; the caller, woken, runs",
-    ),
+    ("to_caller", "the reply is sorted and handed to its call"),
     ("return", "eprog_call() copies the reply out and returns"),
 ];
 
@@ -856,8 +853,8 @@ impl Results {
             "\n## Where the time goes\n\n\
              One caller's round trip, step by step, in the step build of the same module and \
              default helper (`EPROG_BENCH_STEPS=1`, `src/steps.h`; the product stamps nothing): \
-             the module stamps the caller's turn to write, the reading thread's read and the \
-             caller's wake-up with `ktime_get_ns()`, the helper puts its own two stamps \
+             the module stamps the caller's turn to write, the reply's read (by the caller \
+             itself) and the reply handed to its call with `ktime_get_ns()`, the helper puts its own two stamps \
              (CLOCK_MONOTONIC, the same clock) after each reply's bytes. Medians of each step \
              over {} calls, then over {} rounds; the steps' medians need not add up to the \
              round trip's.\n\n\

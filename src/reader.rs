@@ -6,7 +6,8 @@
 //! wake-up less per call. While a caller reads, the thread's watch on the
 //! pipe is quiet; it reads again when the caller hands the pipe back.
 //! Either way, what a read brings is sorted by `inbound.rs`, one reader at
-//! a time.
+//! a time, under the reading lock; the channel's lock is taken after it,
+//! never before.
 
 use core::ptr::NonNull;
 use kernel::new_mutex;
@@ -58,6 +59,7 @@ struct Reading {
 }
 
 impl Reader {
+    /// A reader that sorts with `inbound`, before any run.
     pub(crate) fn new(inbound: Inbound) -> Result<Arc<Self>> {
         let mut buf = KVec::new();
         buf.extend_with(4096, 0, GFP_KERNEL)?;

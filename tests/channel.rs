@@ -584,3 +584,27 @@ unload"
         "the supervisor thread woke {woken} times in {CALLS} calls"
     );
 }
+
+/// Log lines that come while a caller reads the helper's stdout are the
+/// caller's to relay, under the same rate limit; the count of what the
+/// limit suppressed is reported when its interval ends, by the supervisor
+/// thread, which the caller wakes for it when it hands the pipe back.
+#[test]
+#[ignore = "boots QEMU: run through 'make check'"]
+fn lines_a_caller_reads_are_rate_limited_and_their_count_reported_in_time() {
+    let b = boot_calls(
+        "channel-flood",
+        channel_ko(),
+        "load ratelimit_burst=5 ratelimit_interval_ms=500
+call flood 'flood 200'
+sleep 1.5
+mark reported $(dmesg | grep -c 'eprog: 195 records suppressed')
+unload",
+    );
+    assert_eq!(answer(&b, "flood"), "reply flooded");
+    assert_eq!(count(&b, "eprog: From userspace: flood"), 5);
+    // Reported once, within the 1.5 s after the call: not held back until
+    // the helper spoke again or ended.
+    assert_eq!(b.marker("reported"), "1");
+    assert_eq!(count(&b, "records suppressed"), 1);
+}

@@ -5,7 +5,8 @@
 //!
 //! - `serve` (default): answers each request by its verb:
 //!   `echo <bytes>`, `sleep <ms> <bytes>` (answers late), `log <bytes>`
-//!   (logs them, then answers `logged`), `big <n>` (n bytes of `x`), and
+//!   (logs them, then answers `logged`), `flood <n>` (logs `flood` n
+//!   times, then answers `flooded`), `big <n>` (n bytes of `x`), and
 //!   the protocol breakers `forge [id]` (a reply to a call never made, or
 //!   to call `id`),
 //!   `oversize [ms]` (after ms, a frame over any `max_message`), `badkind`
@@ -103,6 +104,12 @@ fn answer(request: &[u8], reply: &mut umh::Reply<'_>) {
             umh::print(rest);
             umh::print(b"\n");
             reply.push(b"logged");
+        }
+        b"flood" => {
+            for _ in 0..number(rest) {
+                umh::print(b"flood\n");
+            }
+            reply.push(b"flooded");
         }
         b"big" => {
             for _ in 0..number(rest) {

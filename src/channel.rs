@@ -33,7 +33,7 @@ use kernel::sync::lock::{mutex::MutexBackend, Guard};
 use kernel::sync::{Arc, CondVar, CondVarTimeoutResult, Mutex};
 use kernel::time::msecs_to_jiffies;
 
-use crate::clock::now_ms;
+use crate::clock::{left_until, now_ms};
 use crate::file::FileRef;
 use crate::frame::{Header, Kind};
 use crate::kernel_api::code;
@@ -335,10 +335,7 @@ impl Channel {
                 Err(_) => return Err(Sent::Dead),
             }
             // The pipe is full: wait for room, within the deadline.
-            let wait = deadline.saturating_sub(now_ms());
-            if wait == 0 {
-                return Err(cut(code!(ETIMEDOUT)));
-            }
+            let wait = left_until(deadline).map_err(cut)?;
             if stdin.file.wait_writable(wait).is_err() {
                 return Err(cut(EINTR));
             }
@@ -376,10 +373,7 @@ impl Channel {
         state: &mut Guard<'_, State, MutexBackend>,
         deadline: u64,
     ) -> Result {
-        let left = deadline.saturating_sub(now_ms());
-        if left == 0 {
-            return Err(code!(ETIMEDOUT));
-        }
+        let left = left_until(deadline)?;
         let jiffies = msecs_to_jiffies(left.min(u64::from(u32::MAX)) as u32);
         match cv.wait_interruptible_timeout(state, jiffies) {
             CondVarTimeoutResult::Signal { .. } => Err(EINTR),

@@ -16,7 +16,7 @@ use kernel::sync::{Arc, Mutex};
 
 use crate::bindings;
 use crate::channel::Replies;
-use crate::clock::now_ms;
+use crate::clock::{left_until, now_ms};
 use crate::file::FileRef;
 use crate::inbound::Inbound;
 use crate::kernel_api::code;
@@ -160,8 +160,7 @@ impl Replies for Reader {
         let Some(stdout) = self.stdout() else {
             return Ok(false);
         };
-        let left = deadline.saturating_sub(now_ms());
-        if left == 0 || !stdout.wait_readable(Some(left))? {
+        if !stdout.wait_readable(Some(left_until(deadline)?))? {
             return Err(code!(ETIMEDOUT));
         }
         let out = {

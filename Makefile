@@ -3,6 +3,9 @@
 # eprog, the user's entry points. Kbuild itself reads ./Kbuild, not this file.
 #
 #   make KDIR=<kernel build tree>          build eprog.ko out of tree
+#   make rust-headers KDIR=<headers> [KSRC=<source>]
+#                                          complete a headers package that has
+#                                          no rust/ (tools/rust-headers.sh)
 #   make install-into-tree KSRC=<source>   add the driver as drivers/misc/eprog
 #   make patch KSRC=<pristine source>      the same as a patch for BSP trees
 #   make demo [KERNEL=7.3]                 build a QEMU kernel, boot it, watch the helper
@@ -12,12 +15,13 @@
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 KSRC ?=
-# The kernel's Rust support is tested with LLVM; bindgen needs clang anyway.
-# Build with the LLVM that built the kernel: LLVM=-<N> when the kernel's
-# .config names clang N and clang-<N> is installed (Debian's names), else
-# LLVM=1. (With O=, the .config is there.)
-kernel-clang := $(shell sed -n 's/^CONFIG_CLANG_VERSION=\([1-9][0-9]*\)[0-9]\{4\}$$/\1/p' $(or $(O),$(KDIR))/.config 2>/dev/null)
-LLVM ?= $(if $(and $(kernel-clang),$(shell command -v clang-$(kernel-clang))),-$(kernel-clang),1)
+# Build with the kernel's own compiler. A kernel built with GCC: nothing to
+# pass. One built with Clang: LLVM=-<N> when its .config names clang N and
+# clang-<N> is installed (Debian's names), else LLVM=1. Pass LLVM= to
+# choose. (With O=, the .config is there.)
+kernel-config := $(or $(O),$(KDIR))/.config
+kernel-clang := $(shell sed -n 's/^CONFIG_CLANG_VERSION=\([1-9][0-9]*\)[0-9]\{4\}$$/\1/p' $(kernel-config) 2>/dev/null)
+LLVM ?= $(if $(kernel-clang),$(if $(shell command -v clang-$(kernel-clang)),-$(kernel-clang),1))
 export LLVM
 
 # Files that make up the driver, wherever it is built.
@@ -26,9 +30,10 @@ DRIVER_FILES := $(wildcard VERSION Kbuild Kconfig blob.S src/*.rs src/*.c src/*.
 	umh/check_blob.sh umh/std-helper/Cargo.toml umh/std-helper/Cargo.lock \
 	umh/std-helper/src/*.rs umh/std-helper/.cargo/config.toml)
 
-.PHONY: modules modules_install clean copy-driver install-into-tree patch demo check bench deb
+.PHONY: modules modules_install rust-headers clean copy-driver install-into-tree patch demo check bench deb
 
-modules:
+# After rust-headers, when both are asked for (DKMS builds with -j).
+modules: $(filter rust-headers,$(MAKECMDGOALS))
 	@test -d "$(KDIR)" || { echo "eprog: KDIR=$(KDIR) is not a kernel build tree (pass KDIR=<path>)" >&2; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) $(if $(UMH_BLOB),UMH_BLOB=$(abspath $(UMH_BLOB))) modules
 
@@ -37,6 +42,13 @@ modules:
 modules_install:
 	@test -d "$(KDIR)" || { echo "eprog: KDIR=$(KDIR) is not a kernel build tree (pass KDIR=<path>)" >&2; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+
+# Distribution headers come without the kernel's Rust build (rust/): this
+# builds it from the kernel's own source with the kernel's own compilers,
+# after checking that both are the kernel's; a tree that has it is left alone.
+rust-headers:
+	@test -d "$(KDIR)" || { echo "eprog: KDIR=$(KDIR) is not a kernel build tree (pass KDIR=<path>)" >&2; exit 1; }
+	@bash $(CURDIR)/tools/rust-headers.sh $(KDIR) $(KSRC)
 
 deb:
 	@packaging/build-deb.sh

@@ -186,45 +186,6 @@ fn kconfig_offers_eprog_only_on_architectures_the_helper_builds_for() {
     );
 }
 
-/// Linux 6.12 lets a GCC-built kernel have Rust (bindgen then rewrites the
-/// C flags for libclang in rust/Makefile). eprog refuses it before its own
-/// bindgen step fails on GCC flags, whichever compiler the module build
-/// is run with.
-#[test]
-#[ignore = "needs the kernel source: run through 'make check'"]
-fn refuses_a_kernel_built_with_gcc_in_one_sentence() {
-    // `LLVM=` on make's command line: `make check` exports LLVM.
-    let (tree, config) = configure_with(
-        "gcc",
-        "x86_64",
-        &["ARCH=x86_64", "LLVM="],
-        "CONFIG_EMBEDDED_PROG=m\n",
-    );
-    // Everything but the compiler is what eprog needs.
-    let umd = kernel_has_umd().then_some("CONFIG_USERMODE_DRIVER=y");
-    for option in [
-        "CONFIG_CC_IS_GCC=y",
-        "CONFIG_RUST=y",
-        "CONFIG_EMBEDDED_PROG=m",
-    ]
-    .into_iter()
-    .chain(umd)
-    {
-        assert!(
-            config.contains(&format!("\n{option}\n")),
-            "the GCC tree lacks {option}: the test proves nothing"
-        );
-    }
-    syncconfig(&tree, &["ARCH=x86_64", "LLVM="]);
-    for (name, compiler) in [("gcc-llvm", llvm()), ("gcc-gcc", "LLVM=".into())] {
-        assert_refused(
-            &format!("against a GCC-built kernel with {compiler}"),
-            build_module(name, &tree, &["ARCH=x86_64", &compiler]),
-            "is built with GCC;",
-        );
-    }
-}
-
 /// The kernel's `rustavailable` checks neither cargo nor the helper's
 /// musl target: a missing one is one sentence. Both are needed also to
 /// embed a blob of one's own: they build the launcher.

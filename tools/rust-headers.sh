@@ -129,16 +129,20 @@ if [ -n "$symbol" ]; then
 		fail "the core crate built from $ksrc does not define $symbol, which the kernel in $kdir exports: its Rust compiler is not the kernel's"
 fi
 
-# Install: rust/ whole, then target.json; the kernel's rust/Makefile goes
-# with them (eprog's Kbuild reads how bindgen takes the kernel's C flags).
-mkdir "$scratch/rust"
-cp "$scratch"/build/rust/*.rmeta "$scratch"/build/rust/*.so "$src/rust/Makefile" "$scratch/rust/"
+# Install: rust/ whole, as a kernel build tree has it: the kernel crate's
+# sources (its Makefile says how bindgen takes the kernel's C flags, and a
+# module's build may read what the crate offers), then the metadata and
+# proc macros built from them.
+cp -a "$src/rust" "$scratch/rust"
+cp "$scratch"/build/rust/*.rmeta "$scratch"/build/rust/*.so "$scratch/rust/"
 printf '%s\n' "Linux $release" "$cc_text" "$rustc_text" "$bindgen_text" "source: $ksrc" \
 	>"$scratch/rust/.eprog-completed"
-if [ -f "$scratch/build/scripts/target.json" ]; then
-	cp "$scratch/build/scripts/target.json" "$kdir/scripts/target.json.tmp"
-	mv "$kdir/scripts/target.json.tmp" "$kdir/scripts/target.json"
-fi
+# Beside the kbuild scripts: the Rust target of x86 (generated), and the
+# header with which rust/Makefile asks bindgen for libclang's version.
+for script in "$scratch/build/scripts/target.json" "$src/scripts/rust_is_available_bindgen_libclang.h"; do
+	[ -f "$script" ] || continue
+	cp "$script" "$kdir/scripts/.eprog.tmp" && mv "$kdir/scripts/.eprog.tmp" "$kdir/scripts/${script##*/}"
+done
 rm -rf "$kdir/rust.tmp"
 if [ -d "$kdir/rust" ]; then
 	cp -a "$scratch/rust/." "$kdir/rust/"

@@ -16,6 +16,7 @@ stage=$out/eprog-$version
 rm -rf "$stage" && mkdir -p "$stage"
 make -s -C "$root" copy-driver DEST="$stage/src-files"
 cp "$root/Makefile" "$stage/src-files/"
+install -D -m 755 "$root/tools/rust-headers.sh" "$stage/src-files/tools/rust-headers.sh"
 cp "$root/VERSION" "$stage/"
 cp -a "$root/packaging/debian" "$stage/debian"
 cp "$root/packaging/dkms/dkms.conf" "$stage/debian/eprog-dkms.dkms"

@@ -9,6 +9,9 @@
 #                                without USERMODE_DRIVER, as distributions
 #                                ship it); prints the build directory;
 #                                'debug' adds tests/debug.config (KASAN, ...)
+#   tests/kernel.sh ARCH gcc     Debian's source as shipped, built with the
+#                                host's GCC (Rust on), as a board vendor or a
+#                                distribution builds it
 #   tests/kernel.sh ARCH m       the same source with eprog's patch applied
 #                                and CONFIG_EMBEDDED_PROG=m (on 6.12 that
 #                                selects the kernel's USERMODE_DRIVER)
@@ -23,21 +26,31 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
-arch=${1:?usage: kernel.sh ARCH stock|m|y [debug]}
-mode=${2:?usage: kernel.sh ARCH stock|m|y [debug]}
+arch=${1:?usage: kernel.sh ARCH stock|gcc|m|y [debug]}
+mode=${2:?usage: kernel.sh ARCH stock|gcc|m|y [debug]}
 variant=${3:-qemu}
 case "$variant" in qemu|debug) ;; *) die "variant must be qemu or debug, not '$variant'" ;; esac
 case "$mode" in
 m|y) option="CONFIG_EMBEDDED_PROG=$mode" src=$(linux_tree) ;;
-stock) option="" src=$(linux_pristine) ;;
-*) die "mode must be stock, m or y, not '$mode'" ;;
+stock|gcc) option="" src=$(linux_pristine) ;;
+*) die "mode must be stock, gcc, m or y, not '$mode'" ;;
 esac
 arch_table "$arch"
+# The compiler: the kernel generation's clang (LLVM=-<N>), or for 'gcc' the
+# host's GCC for the target (gcc, or the cross gcc of TEST_CC).
+if [ "$mode" = gcc ]; then
+	compiler=(CC="$TEST_CC" HOSTCC=gcc LLVM=)
+	[ "$TEST_CC" = gcc ] || compiler+=(CROSS_COMPILE="${TEST_CC%gcc}")
+	cc_version=$($TEST_CC --version | head -n 1)
+else
+	compiler=(LLVM="$LLVM")
+	cc_version=$(clang$LLVM --version | head -n 1)
+fi
 
 fragments=("$here/qemu-$arch.config")
 [ "$variant" = debug ] && fragments+=("$here/debug.config")
 [ "$variant.$arch" = qemu.x86_64 ] && fragments+=("$here/dump.config")
-toolchain="$(rustc --version) $(bindgen --version) $(clang$LLVM --version | head -n 1)"
+toolchain="$(rustc --version) $(bindgen --version) $cc_version"
 key=$( (cat "${fragments[@]}"; echo "$toolchain") | sha256sum | cut -c1-12)
 ver=$(basename "$src")
 name="$ver-$arch-$variant"
@@ -50,7 +63,7 @@ if [ "${EPROG_TREE_LOCKED:-}" != "$tree" ]; then
 	flock 9
 	export EPROG_TREE_LOCKED=$tree
 fi
-kmake() { make -C "$src" O="$build" ARCH="$KARCH" LLVM="$LLVM" "$@"; }
+kmake() { make -C "$src" O="$build" ARCH="$KARCH" "${compiler[@]}" "$@"; }
 
 # Sets CONFIG_EMBEDDED_PROG in the configured tree $build, if it differs.
 set_option() {

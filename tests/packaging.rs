@@ -1,18 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! eprog as its users build it: the DKMS package (`make deb`, installed
-//! with apt, built and installed by dkms for a test kernel, booted), the
-//! Yocto recipe's compile and install commands as `module.bbclass` runs
-//! them (booted too), one version everywhere, and a kernel without what a
-//! Rust module needs failing the DKMS build in one sentence.
+//! eprog as its users build it: the Yocto recipe's compile and install
+//! commands as `module.bbclass` runs them (booted), and one version
+//! everywhere. The DKMS package is tested as a Debian user has it, on
+//! Debian's own kernel (`tests/debian.rs`).
 
 mod common;
 
-use common::{configure_with, llvm, run_module, setting, syncconfig, HELLO};
+use common::{llvm, run_module, setting, HELLO};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::OnceLock;
 use std::time::Duration;
 
 fn root() -> PathBuf {
@@ -50,85 +48,6 @@ fn release(tree: &Path) -> String {
         .to_string()
 }
 
-/// `make deb`, then `apt install` of the package, once per test binary.
-fn installed_deb() -> &'static Path {
-    static DEB: OnceLock<PathBuf> = OnceLock::new();
-    DEB.get_or_init(|| {
-        let made = must(
-            Command::new("make")
-                .arg("-C")
-                .arg(root())
-                .args(["-s", "deb"]),
-        );
-        let deb = PathBuf::from(made.trim());
-        assert_eq!(
-            deb.file_name().unwrap().to_str().unwrap(),
-            format!("eprog-dkms_{}_all.deb", version())
-        );
-        must(
-            Command::new("apt-get")
-                .args(["install", "-y", "-qq", "--reinstall"])
-                .arg(&deb)
-                .env("DEBIAN_FRONTEND", "noninteractive"),
-        );
-        deb
-    })
-}
-
-/// `dkms build` of the installed package for kernel `release` in `tree`.
-fn dkms(action: &str, release: &str, tree: &Path, path: Option<&str>) -> Output {
-    let mut cmd = Command::new("dkms");
-    cmd.args([action, "-m", "eprog", "-v", &version(), "-k", release])
-        .arg("--kernelsourcedir")
-        .arg(tree);
-    // DKMS passes CC=clang LD=ld.lld ... for a kernel built with clang:
-    // the kernel's clang must be the default one, as on a distribution
-    // that builds its kernel with clang. Here that is clang-<N> for the
-    // kernel under test: a directory of unversioned names first in PATH.
-    let path = path
-        .map(String::from)
-        .unwrap_or_else(|| std::env::var("PATH").unwrap());
-    cmd.env("PATH", format!("{}:{path}", default_llvm().display()));
-    cmd.env_remove("LLVM");
-    output(&mut cmd)
-}
-
-/// A directory where `clang`, `ld.lld`, ... are the kernel's LLVM tools.
-fn default_llvm() -> PathBuf {
-    let suffix = llvm();
-    let suffix = suffix.trim_start_matches("LLVM=").to_string();
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("llvm{suffix}"));
-    fs::create_dir_all(&dir).unwrap();
-    if suffix != "1" {
-        for tool in [
-            "clang",
-            "ld.lld",
-            "llvm-ar",
-            "llvm-nm",
-            "llvm-objcopy",
-            "llvm-objdump",
-            "llvm-readelf",
-            "llvm-strip",
-        ] {
-            let link = dir.join(tool);
-            if !link.exists() {
-                std::os::unix::fs::symlink(format!("/usr/bin/{tool}{suffix}"), &link).unwrap();
-            }
-        }
-    }
-    dir
-}
-
-/// The one `eprog: ...` error line of a failed DKMS build's make.log.
-fn dkms_error(release: &str) -> Vec<String> {
-    let log = format!("/var/lib/dkms/eprog/{}/build/make.log", version());
-    let log = fs::read_to_string(&log).unwrap_or_else(|e| panic!("{log}: {e} ({release})"));
-    log.lines()
-        .filter(|l| l.contains("eprog: ") && l.contains("***"))
-        .map(String::from)
-        .collect()
-}
-
 /// `ko` loads in the kernel under test, its helper talks, and it unloads.
 fn assert_boots(name: &str, ko: &Path) {
     let b = run_module(
@@ -143,118 +62,6 @@ fn assert_boots(name: &str, ko: &Path) {
         "log: {}",
         b.path.display()
     );
-}
-
-/// The module DKMS installed loads and runs its helper, and says its
-/// version.
-#[test]
-#[ignore = "boots QEMU: run through 'make check'"]
-fn dkms_builds_and_installs_a_module_that_boots() {
-    installed_deb();
-    let tree = setting("EPROG_KDIR");
-    let release = release(&tree);
-    let src = format!("/usr/src/eprog-{}/dkms.conf", version());
-    let conf = fs::read_to_string(&src).unwrap_or_else(|e| panic!("{src}: {e}"));
-    assert!(
-        conf.contains(&format!("PACKAGE_VERSION=\"{}\"", version())),
-        "dh_dkms did not fill in the version:\n{conf}"
-    );
-    let _ = dkms("remove", &release, &tree, None);
-    // Where the test kernel's modules go on this machine, as on a target.
-    let modules = PathBuf::from(format!("/lib/modules/{release}"));
-    let made = !modules.exists();
-    fs::create_dir_all(&modules).unwrap();
-    for action in ["build", "install"] {
-        let out = dkms(action, &release, &tree, None);
-        assert!(
-            out.status.success(),
-            "dkms {action} failed:\n{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    let ko = PathBuf::from(format!("/lib/modules/{release}/updates/dkms/eprog.ko"));
-    let modinfo = must(Command::new("modinfo").args(["-F", "version"]).arg(&ko));
-    assert_eq!(modinfo.trim(), version());
-    assert_boots("packaging-dkms", &ko);
-    let _ = dkms("remove", &release, &tree, None);
-    if made {
-        let _ = fs::remove_dir_all(&modules);
-    }
-}
-
-/// Each missing piece of a kernel's Rust support fails the DKMS build in
-/// one sentence that names it: no `CONFIG_RUST`, headers without the built
-/// `rust/` directory, another rustc than the kernel's.
-#[test]
-#[ignore = "needs the built kernels: run through 'make check'"]
-fn dkms_fails_in_one_sentence_without_what_a_rust_module_needs() {
-    installed_deb();
-    let karch = setting("EPROG_KARCH");
-    let karch = karch.to_str().unwrap();
-    let arch = setting("EPROG_ARCH");
-    let vars = [llvm(), format!("ARCH={karch}")];
-    let vars: Vec<&str> = vars.iter().map(String::as_str).collect();
-
-    // Configured trees: one without Rust, one with Rust but never built.
-    let (no_rust, config) = configure_with(
-        "dkms-no-rust",
-        arch.to_str().unwrap(),
-        &vars,
-        "# CONFIG_RUST is not set\n",
-    );
-    assert!(!config.contains("\nCONFIG_RUST=y\n"));
-    syncconfig(&no_rust, &vars);
-    let (unbuilt, config) = configure_with("dkms-unbuilt", arch.to_str().unwrap(), &vars, "");
-    assert!(config.contains("\nCONFIG_RUST=y\n"));
-    syncconfig(&unbuilt, &vars);
-
-    // Another rustc first in PATH, against the built tree.
-    let fake = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fake-rustc");
-    fs::create_dir_all(&fake).unwrap();
-    let rustc = fake.join("rustc");
-    fs::write(
-        &rustc,
-        "#!/bin/sh\necho 'rustc 1.78.0 (9b00956e5 2024-04-29)'\n",
-    )
-    .unwrap();
-    must(Command::new("chmod").arg("755").arg(&rustc));
-    let path = format!("{}:{}", fake.display(), std::env::var("PATH").unwrap());
-
-    let built = setting("EPROG_KDIR");
-    for (tree, path, sentence) in [
-        (
-            no_rust.as_path(),
-            None,
-            "is built without CONFIG_RUST, and eprog is a Rust module",
-        ),
-        (
-            unbuilt.as_path(),
-            None,
-            "has no Rust build artefacts (rust/libkernel.rmeta)",
-        ),
-        (
-            built.as_path(),
-            Some(path.as_str()),
-            "but rustc here is rustc 1.78.0 (9b00956e5 2024-04-29); a Rust module must be built with the kernel's own rustc",
-        ),
-    ] {
-        let release = "0.0.0-eprog-test";
-        let out = dkms("build", release, tree, path);
-        assert!(
-            !out.status.success(),
-            "dkms build succeeded against {}",
-            tree.display()
-        );
-        let errors = dkms_error(release);
-        assert_eq!(errors.len(), 1, "{}: {errors:?}", tree.display());
-        assert!(
-            errors[0].contains(sentence),
-            "{}: {:?} does not say {sentence:?}",
-            tree.display(),
-            errors[0]
-        );
-    }
 }
 
 /// The Yocto recipe's compile and install, as `module.bbclass` runs them

@@ -303,7 +303,7 @@ pub fn boot_with_dump(
         .args(&dumping)
         .args([
             "-accel",
-            "tcg",
+            &env::var("EPROG_QEMU_ACCEL").unwrap_or_else(|_| "tcg".into()),
             "-m",
             "512",
             "-smp",
@@ -601,6 +601,30 @@ fn strip_timestamp(line: &str) -> &str {
     }
 }
 
+/// `make -C <kdir>` as the kernel under test takes it. For Debian's own
+/// kernel (`tests/debian.sh`), `kdir` is the headers tree as the host sees
+/// it, and make runs in the trixie root that has them, with the root's
+/// compilers and the environment apt and sudo give; the repository, where
+/// modules are built, is at the same path there.
+pub fn kernel_make(kdir: &Path) -> Command {
+    match (
+        env::var_os("EPROG_DEBIAN_WORK"),
+        env::var_os("EPROG_DEBIAN_KDIR"),
+    ) {
+        (Some(work), Some(headers)) => {
+            let mut cmd =
+                Command::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/debian.sh"));
+            cmd.arg("run").arg(work).args(["make", "-C"]).arg(headers);
+            cmd
+        }
+        _ => {
+            let mut cmd = Command::new("make");
+            cmd.arg("-C").arg(kdir);
+            cmd
+        }
+    }
+}
+
 /// Copies the driver into `target/modules/<name>` and builds it out of tree
 /// against `kdir` with extra make arguments; returns the directory and
 /// make's combined output, and whether it succeeded.
@@ -616,9 +640,7 @@ pub fn build_module(name: &str, kdir: &Path, extra: &[&str]) -> (PathBuf, String
         .status()
         .unwrap();
     assert!(copy.success(), "make copy-driver failed");
-    let out = Command::new("make")
-        .arg("-C")
-        .arg(kdir)
+    let out = kernel_make(kdir)
         .arg(format!("M={}", dir.display()))
         .arg(llvm())
         .arg(format!(
@@ -663,9 +685,7 @@ pub fn test_module(stem: &str, dir: &str, symbols: &Path) -> Vec<u8> {
         let path = entry.unwrap().path();
         fs::copy(&path, dir.join(path.file_name().unwrap())).unwrap();
     }
-    run(Command::new("make")
-        .arg("-C")
-        .arg(setting("EPROG_KDIR"))
+    run(kernel_make(&setting("EPROG_KDIR"))
         .arg(format!("M={}", dir.display()))
         .arg(format!("ARCH={}", setting("EPROG_KARCH").display()))
         .arg(format!("EPROG_DIR={}", root.display()))
@@ -704,6 +724,8 @@ call() {
         mark $key error \"$(sed 's/.*: //' /tmp/err-$key)\"
     fi
     exec 3>&-
+    # Files in the root count as Shmem where the root is a tmpfs.
+    rm -f /tmp/req-$key /tmp/err-$key
     mark $key-took $(awk \"BEGIN { print $(uptime_s) - $t0 }\")
 }
 helper_pid() { procs | awk '$3 == \"eprog_user\" { print $1 }'; }

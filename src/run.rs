@@ -59,10 +59,16 @@ impl Worker {
         }
 
         let read = self.relay(control, &pipes.stdout, said);
+        // A helper that broke the protocol is killed before the end of the
+        // run closes its stdin: else it may read end of file and exit
+        // cleanly first, and the policy would take that for a success.
+        if let (Read::Broken, Some(helper)) = (&read, self.helper.signaller()) {
+            helper.kill();
+        }
         self.reader.end();
         match read {
             Read::Stopped => return Run::Stopped,
-            // The helper is ended below: its stdout is out of step.
+            // The helper was killed above: its stdout is out of step.
             Read::Broken => {}
             // End of file: the helper closed its stdout, usually by exiting.
             Read::End => {

@@ -11,7 +11,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 archs=("${@:-x86_64}")
 packages=(make flex bison bc cpio kmod libelf-dev libssl-dev xz-utils qemu-system-x86
 	  busybox-static binutils perl gcc libc6-dev golang-go debian-archive-keyring
-	  python3-venv dpkg-dev debhelper dh-dkms dkms)
+	  python3-venv dpkg-dev debhelper dh-dkms dkms debootstrap)
 # The LLVM of each kernel generation (tests/lib.sh); with both, the tests
 # also prove that bindgen uses the libclang of the kernel's clang on a
 # machine that has a newer one.

@@ -100,22 +100,42 @@ mkdir -p "$scratch/build"
 cp "$kdir/.config" "$scratch/build/.config"
 kmake olddefconfig >/dev/null || fail "cannot configure $ksrc with the kernel's .config"
 # An option not set and one the source does not offer are the same. An
-# option that only probes this machine's tools (def_bool $(success,...),
-# e.g. what openssl can sign with) says nothing about the source: the
-# compilers among them were compared above.
+# option that the machine's tools decide says nothing about the source:
+# one whose Kconfig entry runs a probe or reads a make variable ($(...):
+# what openssl can sign with, whether the compiler can link a program, a
+# compat compiler's name), and one that depends on such an option. (The
+# compilers themselves were compared above.)
 options() { grep '^CONFIG_' "$1" | sort; }
-probe() { grep -rsA2 --include='Kconfig*' -x "config ${1#CONFIG_}" "$src" | grep 'def_bool \$(' >/dev/null; }
-differ=
-for option in $( { diff <(options "$kdir/.config") <(options "$scratch/build/.config") || true; } |
-		sed -n 's/^[<>] \(CONFIG_[^=]*\)=.*/\1/p' | sort -u); do
-	if probe "$option"; then
-		echo "eprog: $option differs here, a probe of this machine's tools: not a difference of the source"
+kconfigs=$(find "$src" -name 'Kconfig*' -type f)
+entry() { # the Kconfig entry of symbol $1
+	# shellcheck disable=SC2086 # one file a word
+	awk -v sym="$1" '
+		/^(config|menuconfig)[ \t]/ { on = ($2 == sym); if (on) next }
+		/^(choice|endchoice|menu|endmenu|if|endif|source|comment)([ \t]|$)/ { on = 0 }
+		on' $kconfigs
+}
+differ=$( { diff <(options "$kdir/.config") <(options "$scratch/build/.config") || true; } |
+	sed -n 's/^[<>] CONFIG_\([^=]*\)=.*/\1/p' | sort -u | xargs)
+tools=
+for _ in 1 2 3; do
+	for sym in $differ; do
+		[[ " $tools " = *" $sym "* ]] && continue
+		text=$(entry "$sym")
+		if grep -q '\$(' <<<"$text" || { [ -n "$tools" ] && grep -qwE "$(tr ' ' '|' <<<"${tools# }")" <<<"$text"; }; then
+			tools+=" $sym"
+		fi
+	done
+done
+source_differs=
+for sym in $differ; do
+	if [[ " $tools " = *" $sym "* ]]; then
+		echo "eprog: CONFIG_$sym differs here, but the machine's tools decide it: not a difference of the source"
 	else
-		differ+=" $option"
+		source_differs+=" CONFIG_$sym"
 	fi
 done
-[ -z "$differ" ] ||
-	fail "the source in $ksrc does not configure to the kernel's .config ($(echo $differ | cut -d' ' -f1-3) differ): it is not the source the kernel in $kdir was built from"
+[ -z "$source_differs" ] ||
+	fail "the source in $ksrc does not configure to the kernel's .config ($(echo $source_differs | cut -d' ' -f1-3) differ): it is not the source the kernel in $kdir was built from"
 
 echo "eprog: building the Rust part of Linux $release's headers (modules_prepare; a few minutes)"
 kmake -j"$(nproc)" modules_prepare >"$scratch/build.log" 2>&1 ||

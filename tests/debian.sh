@@ -23,9 +23,9 @@
 #   tests/debian.sh run WORK CMD...
 #                             runs CMD as root in an overlay of the root whose
 #                             changes go to WORK (so they last from one call to
-#                             the next), with the repository and the cached
-#                             kernel sources (read-only) at their own paths, a
-#                             /tmp of its own, and the environment apt and sudo
+#                             the next), a /tmp of its own, the repository and
+#                             the cached kernel sources (read-only) at their
+#                             own paths (even under /tmp), the environment apt and sudo
 #                             give (no ~/.cargo, no RUSTUP_TOOLCHAIN, a plain
 #                             PATH).
 # Both are cached in $EPROG_CACHE/debian, keyed by the package list.
@@ -69,10 +69,10 @@ in_overlay() {
 	unshare -m sh -c '
 		lower=$0 work=$1 repo=$2 src=$3; shift 3
 		mount -t overlay overlay -o "lowerdir=$lower,upperdir=$work/upper,workdir=$work/work" "$work/merged" &&
+		mount -t tmpfs tmpfs "$work/merged/tmp" &&
 		mkdir -p "$work/merged$repo" && mount --bind "$repo" "$work/merged$repo" &&
 		mkdir -p "$work/merged$src" && mount --bind -o ro "$src" "$work/merged$src" &&
 		mount -t proc proc "$work/merged/proc" && mount --rbind /dev "$work/merged/dev" &&
-		mount -t tmpfs tmpfs "$work/merged/tmp" &&
 		exec chroot "$work/merged" "$@"' "$root" "$(cd "$work" && pwd -P)" "$EPROG_ROOT" "$EPROG_CACHE/src" \
 		"${clean_env[@]}" "${@:2}"
 }

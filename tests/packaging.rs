@@ -95,16 +95,22 @@ fn yocto_recipe_commands_install_a_module_that_boots() {
             .arg(format!("DEST={}", s.display())),
     );
     fs::copy(root().join("Makefile"), s.join("Makefile")).unwrap();
-    let suffix = llvm();
-    let suffix = suffix.trim_start_matches("LLVM=");
+    let llvm = llvm();
+    let suffix = llvm.trim_start_matches("LLVM=");
     let tool = |name: &str| format!("{name}{}", if suffix == "1" { "" } else { suffix });
-    let tools = [
-        format!("CC={}", tool("clang")),
-        format!("LD={}", tool("ld.lld")),
-        format!("AR={}", tool("llvm-ar")),
-        format!("OBJCOPY={}", tool("llvm-objcopy")),
-        format!("STRIP={}", tool("llvm-strip")),
-    ];
+    // The kernel's own tools: GNU ones for a GCC-built kernel (as
+    // linux-yocto is), else its LLVM.
+    let tools = if suffix.is_empty() {
+        ["CC=gcc", "LD=ld", "AR=ar", "OBJCOPY=objcopy", "STRIP=strip"].map(String::from)
+    } else {
+        [
+            format!("CC={}", tool("clang")),
+            format!("LD={}", tool("ld.lld")),
+            format!("AR={}", tool("llvm-ar")),
+            format!("OBJCOPY={}", tool("llvm-objcopy")),
+            format!("STRIP={}", tool("llvm-strip")),
+        ]
+    };
     let oemake = [
         format!("KERNEL_SRC={}", source.display()),
         format!("KDIR={}", source.display()),

@@ -145,7 +145,10 @@ kmake -j"$(nproc)" modules_prepare >"$scratch/build.log" 2>&1 ||
 # made from the compiler's full version text: this build must define them.
 symbol=$(grep -o -m 1 '_RNv[^[:space:]]*4core[^[:space:]]*' "$kdir/Module.symvers" || true)
 if [ -n "$symbol" ]; then
-	nm --defined-only "$scratch/build/rust/core.o" 2>/dev/null | grep -qw "$symbol" ||
+	# Into a file: with pipefail, grep -q leaving a pipe early would fail
+	# nm with SIGPIPE, and the check with it, however the symbols read.
+	nm --defined-only "$scratch/build/rust/core.o" >"$scratch/core.symbols" 2>/dev/null || true
+	grep -qwF "$symbol" "$scratch/core.symbols" ||
 		fail "the core crate built from $ksrc does not define $symbol, which the kernel in $kdir exports: its Rust compiler is not the kernel's"
 fi
 

@@ -209,7 +209,7 @@ impl Channel {
             id,
             len: request.len() as u32,
         };
-        match self.send(&stdin, &header.encode(), request, deadline) {
+        match self.send(&stdin, &header.encode(), request, deadline, &mut turn) {
             // Sent, or the helper has gone (the reading side will fail the
             // call when it sees the end).
             Ok(()) | Err(Sent::Dead) => {}
@@ -282,12 +282,18 @@ impl Channel {
     /// the caller's turn: one frame at a time, and waiting for the turn
     /// counts against the caller's own deadline and ends with a signal (a
     /// caller stuck on a full pipe holds no one else past their timeout).
+    ///
+    /// A caller that reads for all hands the reading back before it waits
+    /// (for the writer's turn, or for room in the pipe): the helper may be
+    /// blocked writing a reply, and reads no request until someone drains
+    /// its stdout.
     fn send(
         &self,
         stdin: &Stdin,
         header: &[u8],
         payload: &[u8],
         deadline: u64,
+        turn: &mut Option<ReadingTurn<'_>>,
     ) -> Result<(), Sent> {
         let mut frame = KVec::with_capacity(header.len() + payload.len(), GFP_KERNEL)
             .map_err(|_| Sent::Nothing(ENOMEM))?;
@@ -296,13 +302,20 @@ impl Channel {
         let _ = frame.extend_from_slice(payload, GFP_KERNEL);
         let mut state = self.state.lock();
         while state.writing {
+            if turn.is_some() {
+                // Hands the reading back outside the state's lock.
+                drop(state);
+                *turn = None;
+                state = self.state.lock();
+                continue;
+            }
             self.wait(&self.changed, &mut state, deadline)
                 .map_err(Sent::Nothing)?;
         }
         state.writing = true;
         drop(state);
         steps::stamp(Step::Writing);
-        let sent = self.write_frame(stdin, &frame, deadline);
+        let sent = self.write_frame(stdin, &frame, deadline, turn);
         let mut state = self.state.lock();
         state.writing = false;
         self.changed.notify_all();
@@ -313,7 +326,13 @@ impl Channel {
     /// (see `connect`): a helper that stops reading cannot hold a caller
     /// past its timeout. One write for the whole frame: up to a page, the
     /// pipe takes it whole or not at all.
-    fn write_frame(&self, stdin: &Stdin, frame: &[u8], deadline: u64) -> Result<(), Sent> {
+    fn write_frame(
+        &self,
+        stdin: &Stdin,
+        frame: &[u8],
+        deadline: u64,
+        turn: &mut Option<ReadingTurn<'_>>,
+    ) -> Result<(), Sent> {
         let mut left = frame;
         while !left.is_empty() {
             let cut = |e| {
@@ -334,7 +353,9 @@ impl Channel {
                 Err(e) if e == EAGAIN => {}
                 Err(_) => return Err(Sent::Dead),
             }
-            // The pipe is full: wait for room, within the deadline.
+            // The pipe is full: wait for room, within the deadline, with
+            // the reading handed back (see `send`).
+            *turn = None;
             let wait = left_until(deadline).map_err(cut)?;
             if stdin.file.wait_writable(wait).is_err() {
                 return Err(cut(EINTR));

@@ -239,16 +239,7 @@ int eprog_write_file(const struct path *dir, const char *name, const void *data,
  */
 int eprog_seal_root(const struct path *root)
 {
-	struct inode *inode = d_inode(root->dentry);
-	struct iattr attr = { .ia_valid = ATTR_MODE };
-	int err;
-
-	inode_lock(inode);
-	/* The type bits are the caller's to keep (as chmod_common() does). */
-	attr.ia_mode = (inode->i_mode & ~S_IALLUGO) | 0555;
-	err = notify_change(&nop_mnt_idmap, root->dentry, &attr, NULL);
-	inode_unlock(inode);
-	return err;
+	return eprog_tmpfs_chmod(root->dentry, 0555);
 }
 
 pid_t eprog_pid_nr(struct pid *pid)

@@ -69,9 +69,12 @@ fn run_helper() -> ! {
     if let Err(e) = privilege::confine(&confinement) {
         umh::exit(-e as i32);
     }
-    // The helper gets the file descriptors the User Mode Driver API gives:
-    // stdin and stdout only.
-    umh::close(2);
+    // The helper gets stdin and stdout only. A new usermode-helper process
+    // has a copy of the kernel threads' file table, which a module may have
+    // left an fd in (the kernel's UMD code replaces only fds 0 and 1).
+    if umh::close_from(2) < 0 {
+        umh::exit(9) // EBADF: a file the helper must not get stays open.
+    }
     let e = umh::exec(HELPER);
     umh::exit(-e as i32)
 }

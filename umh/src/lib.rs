@@ -52,8 +52,8 @@ pub use config::{config_value, read_config_line};
 pub use io::{decimal, print, Stdout};
 pub use syscall::nr;
 pub use syscall::{
-    close, exec, exit, fork, ignore_children, monotonic_ns, read, sleep_ms, unshare, wait_child,
-    wait_readable, write, CLONE_NEWPID,
+    close, close_from, exec, exit, fork, ignore_children, is_open, monotonic_ns, read, sleep_ms,
+    unshare, wait_child, wait_readable, write, CLONE_NEWPID,
 };
 
 /// Names the helper's `fn main() -> i32`; its result is the exit status.

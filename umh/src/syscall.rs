@@ -42,6 +42,7 @@ pub mod nr {
     pub const SOCKET: usize = 41;
     pub const PTRACE: usize = 101;
     pub const KILL: usize = 62;
+    pub const CLOSE_RANGE: usize = 436;
 }
 
 /// System call numbers, for [`crate::main!`]'s `allow:` list.
@@ -82,6 +83,7 @@ pub mod nr {
     pub const SOCKET: usize = 198;
     pub const PTRACE: usize = 117;
     pub const KILL: usize = 129;
+    pub const CLOSE_RANGE: usize = 436;
 }
 
 /// Issues system call `n` with three arguments and returns the raw result
@@ -173,6 +175,12 @@ pub fn read(fd: i32, buf: &mut [u8]) -> isize {
 pub fn close(fd: i32) -> isize {
     // SAFETY: close takes a plain integer and touches no memory.
     unsafe { syscall3(nr::CLOSE, fd as usize, 0, 0) }
+}
+
+/// Closes every file descriptor from `fd` on; returns 0 or `-errno`.
+pub fn close_from(fd: i32) -> isize {
+    // SAFETY: close_range takes plain integers and touches no memory.
+    unsafe { syscall3(nr::CLOSE_RANGE, fd as usize, u32::MAX as usize, 0) }
 }
 
 /// Whether file descriptor `fd` is open.

@@ -47,6 +47,12 @@ struct Wants {
     up: bool,
     /// A start is pending: the next run begins at once, in a new row.
     fresh: bool,
+    /// A run is asked for or under way, and has not ended: from a `start`
+    /// or `restart`, or the supervisor's own start, to the run's end.
+    active: bool,
+    /// The supervisor waits for a start, with no helper: what `stop` waits
+    /// for.
+    idle: bool,
     /// The running helper, to end it on `stop` and `restart`.
     helper: Option<Signaller>,
     /// As the supervisor last reported it.
@@ -86,6 +92,8 @@ impl Control {
             wants <- new_mutex!(Wants {
                 up: autostart,
                 fresh: false,
+                active: autostart,
+                idle: false,
                 helper: None,
                 state: HelperState::Stopped,
             }),
@@ -94,19 +102,23 @@ impl Control {
     }
 
     /// Carries out an operator's command. `start` on a helper that is
-    /// up is `EBUSY`; `stop` on one held down is `EALREADY`. `stop` returns
-    /// once the helper has ended and is held (or with `EINTR`, still
-    /// stopping, if a signal comes first); the others at once.
+    /// up, or asked for and not yet up, is `EBUSY`; `stop` on one held
+    /// down is `EALREADY`. `stop` returns once the helper has ended and is
+    /// held (or with `EINTR`, still stopping, if a signal comes first); the
+    /// others at once.
     pub(crate) fn command(&self, command: Command) -> Result {
         let _one_at_a_time = self.commands.lock();
         let mut wants = self.wants.lock();
         match command {
             Command::Start => {
-                if matches!(wants.state, HelperState::Starting | HelperState::Running) {
+                // Not the reported state: a start taken up by the
+                // supervisor reads `stopped` until the helper starts.
+                if wants.up && wants.active {
                     return Err(EBUSY);
                 }
                 wants.up = true;
                 wants.fresh = true;
+                wants.active = true;
             }
             Command::Stop => {
                 if !wants.up {
@@ -118,6 +130,7 @@ impl Control {
             Command::Restart => {
                 wants.up = true;
                 wants.fresh = true;
+                wants.active = true;
             }
         }
         if matches!(command, Command::Stop | Command::Restart) {
@@ -127,9 +140,11 @@ impl Control {
         }
         self.changed.notify_all();
         if matches!(command, Command::Stop) {
-            // The supervisor holds the helper in `hold()`, never in a
-            // control write: unregistering the device waits for this one.
-            while !matches!(wants.state, HelperState::Stopped | HelperState::Failed) {
+            // Until the supervisor waits for a start, with no helper (a
+            // helper it was starting is ended as soon as it is attached).
+            // The supervisor holds the helper, never a control write:
+            // unregistering the device waits for this one.
+            while !wants.idle {
                 if self.changed.wait_interruptible(&mut wants) {
                     return Err(EINTR);
                 }
@@ -142,17 +157,23 @@ impl Control {
 
     /// Reports the helper's `state` (sysfs, a uevent).
     pub(crate) fn report(&self, state: HelperState) {
-        self.wants.lock().state = state;
+        let mut wants = self.wants.lock();
+        wants.state = state;
+        wants.active |= matches!(state, HelperState::Starting);
+        drop(wants);
         self.changed.notify_all();
         state::set(state);
     }
 
-    /// The supervisor gives up on the helper: it is held down in `state`
-    /// until a `start`.
+    /// The supervisor gives up on the helper after a run: it is held down
+    /// in `state` until a `start`. A `start` or `restart` that came after
+    /// the run ended stands: then the helper is not held.
     pub(crate) fn hold(&self, state: HelperState) {
         let mut wants = self.wants.lock();
+        if wants.fresh {
+            return;
+        }
         wants.up = false;
-        wants.fresh = false;
         wants.state = state;
         drop(wants);
         self.changed.notify_all();
@@ -167,8 +188,13 @@ impl Control {
             if should_stop() {
                 return false;
             }
+            if !wants.idle {
+                wants.idle = true;
+                self.changed.notify_all();
+            }
             let _ = self.changed.wait_interruptible(&mut wants);
         }
+        wants.idle = false;
         wants.fresh = false;
         !should_stop()
     }
@@ -187,6 +213,7 @@ impl Control {
     pub(crate) fn after_run(&self) -> Next {
         let mut wants = self.wants.lock();
         wants.helper = None;
+        wants.active = false;
         Self::next(&mut wants)
     }
 

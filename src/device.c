@@ -184,8 +184,17 @@ static struct miscdevice eprog_misc = {
 static DEFINE_MUTEX(eprog_misc_lock);
 static bool eprog_misc_registered;
 
+/* Sends a KOBJ_CHANGE uevent with @env (KEY=value), under eprog_misc_lock. */
+static void eprog_misc_uevent(char *env)
+{
+	char *envp[2] = { env, NULL };
+
+	kobject_uevent_env(&eprog_misc.this_device->kobj, KOBJ_CHANGE, envp);
+}
+
 int eprog_device_register(const void *channel, const void *control)
 {
+	char env[EPROG_STATE_ENV_LEN];
 	int ret;
 
 	WRITE_ONCE(eprog_channel, channel);
@@ -198,6 +207,13 @@ int eprog_device_register(const void *channel, const void *control)
 	}
 	mutex_lock(&eprog_misc_lock);
 	eprog_misc_registered = true;
+	/*
+	 * The changes before this one went to no device: the state now, for a
+	 * udev rule that waits for it (after insmod, or at boot for =y).
+	 * Under the lock: a change made meanwhile goes out after it.
+	 */
+	eprog_state_env(env);
+	eprog_misc_uevent(env);
 	mutex_unlock(&eprog_misc_lock);
 	return 0;
 }
@@ -224,10 +240,8 @@ void eprog_device_unregister(void)
  */
 void eprog_device_changed(char *env)
 {
-	char *envp[2] = { env, NULL };
-
 	mutex_lock(&eprog_misc_lock);
 	if (eprog_misc_registered)
-		kobject_uevent_env(&eprog_misc.this_device->kobj, KOBJ_CHANGE, envp);
+		eprog_misc_uevent(env);
 	mutex_unlock(&eprog_misc_lock);
 }

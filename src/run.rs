@@ -84,7 +84,10 @@ impl Worker {
                 state::run_ended(status);
                 Run::Ended(status)
             }
-            Some(Outcome::NotStarted(e)) => Run::StartFailed(e),
+            Some(Outcome::NotStarted(e)) => {
+                state::run_not_started();
+                Run::StartFailed(e)
+            }
             // Cannot be: a start that succeeded took the helper's process.
             None => Run::StartFailed(ECHILD),
         }

@@ -45,7 +45,7 @@ static const char *const eprog_route_names[] = { "kernel-umd", "eprog-core" };
 
 void eprog_state_set(enum eprog_helper_state state)
 {
-	char env[32];
+	char env[EPROG_STATE_ENV_LEN];
 
 	if (WARN_ON_ONCE(state >= ARRAY_SIZE(eprog_state_names)))
 		return;
@@ -54,6 +54,12 @@ void eprog_state_set(enum eprog_helper_state state)
 	spin_unlock(&eprog_state_lock);
 	snprintf(env, sizeof(env), "EPROG_STATE=%s", eprog_state_names[state]);
 	eprog_device_changed(env);
+}
+
+void eprog_state_env(char env[EPROG_STATE_ENV_LEN])
+{
+	snprintf(env, EPROG_STATE_ENV_LEN, "EPROG_STATE=%s",
+		 eprog_state_names[READ_ONCE(eprog_state.state)]);
 }
 
 void eprog_state_run_began(pid_t pid)
@@ -70,6 +76,13 @@ void eprog_state_run_ended(int exit_code, const char *text)
 	WRITE_ONCE(eprog_state.pid, 0);
 	WRITE_ONCE(eprog_state.last_exit, exit_code);
 	strscpy(eprog_state.last_exit_text, text);
+	spin_unlock(&eprog_state_lock);
+}
+
+void eprog_state_run_not_started(void)
+{
+	spin_lock(&eprog_state_lock);
+	WRITE_ONCE(eprog_state.pid, 0);
 	spin_unlock(&eprog_state_lock);
 }
 

@@ -65,9 +65,15 @@ struct eprog_state {
 };
 
 /* For the Rust code (state.rs). */
+/* Room for "EPROG_STATE=<state>", a uevent's variable. */
+#define EPROG_STATE_ENV_LEN 32
+
 void eprog_state_set(enum eprog_helper_state state);
+/* The current state as a uevent's variable. */
+void eprog_state_env(char env[EPROG_STATE_ENV_LEN]);
 void eprog_state_run_began(pid_t pid);
 void eprog_state_run_ended(int exit_code, const char *text);
+void eprog_state_run_not_started(void);
 void eprog_state_restarting(unsigned int in_row);
 u64 eprog_state_count(enum eprog_counter counter, u64 n);
 

@@ -45,6 +45,13 @@ pub(crate) fn run_began(pid: i32) {
     unsafe { bindings::eprog_state_run_began(pid) };
 }
 
+/// The run's helper never ran (its confinement or exec failed): there is
+/// no helper, so no pid and no run time.
+pub(crate) fn run_not_started() {
+    // SAFETY: No preconditions.
+    unsafe { bindings::eprog_state_run_not_started() };
+}
+
 /// The run ended so.
 pub(crate) fn run_ended(status: ExitStatus) {
     // As the log says it; cut to the record's field if need be.

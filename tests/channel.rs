@@ -159,6 +159,7 @@ call late 'sleep 1500 too late'
 sleep 1.5
 call next 'echo next'
 call long 'echo 0123456789abcdefghijklmnopqrstuvwxyz'
+failed ETIMEDOUT EMSGSIZE
 unload
 mark phase slot
 load call_timeout_ms=3000 max_inflight=1
@@ -180,6 +181,8 @@ unload",
     );
     assert_eq!(answer(&b, "next"), "reply next");
     assert_eq!(answer(&b, "long"), "error Message too long");
+    assert_eq!(b.marker("failed-ETIMEDOUT"), "1");
+    assert_eq!(b.marker("failed-EMSGSIZE"), "1");
     // With one slot, a second call (with a shorter timeout) waits for it
     // within its own timeout and gives up without being sent: the helper
     // never answers it, so no late reply of it (checked above).
@@ -207,6 +210,7 @@ kill -KILL $(helper_pid)
 until dmesg | grep -q 'killed by signal 9'; do sleep 0.05; done
 call again 'echo again'
 wait
+failed ECONNRESET
 unload
 load call_timeout_ms=20000 restart=never
 kill -KILL $(helper_pid)
@@ -220,6 +224,7 @@ unload",
         let t = took(&b, &key);
         assert!(t < 2.0, "a call in flight took {t} s to fail");
     }
+    assert_eq!(b.marker("failed-ECONNRESET"), "3");
     assert_eq!(
         count(&b, "eprog: helper was killed by signal 9 (SIGKILL)"),
         2
@@ -361,6 +366,74 @@ unload"
     assert_one_request_cut(&b);
 }
 
+/// Callers that send requests larger than the pipe, at once, through the
+/// default helper: the caller that reads for all waits to write with the
+/// reading handed back, so the helper's replies are drained while it does,
+/// and a healthy helper is never taken for a stuck one.
+#[test]
+#[ignore = "boots QEMU: run through 'make check'"]
+fn large_calls_from_several_callers_at_once_all_get_their_answers() {
+    const LOOPS: usize = 3;
+    let b = boot_calls(
+        "channel-large",
+        &default_ko(),
+        &format!(
+            "load interval_ms=1000
+d=/sys/class/misc/eprog
+# 'echo ' and 65531 bytes: the largest request, and a reply as large.
+head -c 65531 /dev/zero | tr '\\0' x > /tmp/body
+{{ printf 'echo '; cat /tmp/body; }} > /tmp/req
+# loop N: calls for 30 s; marks its calls and how many went wrong.
+loop() {{
+    n=0; bad=0; end=$(($(cut -d. -f1 /proc/uptime) + 30))
+    while [ \"$(cut -d. -f1 /proc/uptime)\" -lt $end ]; do
+        exec 4<>/dev/eprog
+        if ! dd if=/tmp/req bs=65536 count=1 status=none >&4 2>/tmp/err-$1; then
+            bad=$((bad + 1)); sed 's/^/@@ large-error /' /tmp/err-$1
+        elif ! cat <&4 | cmp -s - /tmp/body; then
+            bad=$((bad + 1)); mark large-wrong $1
+        fi
+        exec 4>&-
+        n=$((n + 1))
+    done
+    mark large-$1 $n $bad
+}}
+i=1; while [ $i -le {LOOPS} ]; do loop $i & i=$((i + 1)); done
+wait
+for f in restarts counters/calls calls_failed/ETIMEDOUT calls_failed/ECONNRESET; do mark \"$f\" $(cat $d/$f); done
+unload
+rm -f /tmp/body /tmp/req"
+        ),
+    );
+    assert_eq!(b.marker("loaded"), "1");
+    let mut total = 0;
+    for i in 1..=LOOPS {
+        let m = b.marker(&format!("large-{i}"));
+        let (n, bad) = m.split_once(' ').unwrap();
+        let n: u64 = n.parse().unwrap();
+        assert_eq!(
+            bad,
+            "0",
+            "caller {i}: {n} calls, {bad} went wrong; log: {}",
+            b.path.display()
+        );
+        // Each caller called many times, so their calls overlapped.
+        assert!(n >= 10, "caller {i} made only {n} calls in 30 s");
+        total += n;
+    }
+    assert_eq!(b.marker("counters/calls"), total.to_string());
+    assert_eq!(b.marker("restarts"), "0", "log: {}", b.path.display());
+    assert_eq!(b.marker("calls_failed/ETIMEDOUT"), "0");
+    assert_eq!(b.marker("calls_failed/ECONNRESET"), "0");
+    assert_eq!(
+        count(&b, "the helper did not take the request in time"),
+        0,
+        "log: {}",
+        b.path.display()
+    );
+    assert_eq!(b.marker("rmmod"), "0");
+}
+
 /// A helper that closed its stdin takes no request: a call fails at once
 /// with EPIPE, and the caller is not killed by the SIGPIPE that a write to
 /// a pipe without readers sends the writer.
@@ -374,6 +447,7 @@ fn a_helper_that_closed_its_stdin_fails_calls_with_epipe_and_signals_no_caller()
 sleep 0.3
 call closed 'echo anyone'
 dd if=/tmp/req-closed of=/dev/eprog status=none 2>/dev/null; mark dd-status $?
+failed EPIPE
 unload",
     );
     assert_eq!(b.marker("loaded"), "1");
@@ -381,6 +455,7 @@ unload",
     assert!(took(&b, "closed") < 1.0);
     // 1, an error; 141 (128 + SIGPIPE) was a caller killed.
     assert_eq!(b.marker("dd-status"), "1");
+    assert_eq!(b.marker("failed-EPIPE"), "2");
 }
 
 #[test]
@@ -391,9 +466,11 @@ fn a_helper_that_never_opened_the_channel_answers_eopnotsupp() {
         channel_ko(),
         "load helper_args=mode=text
 call plain 'echo anyone'
+failed EOPNOTSUPP
 unload",
     );
     assert_eq!(answer(&b, "plain"), "error Operation not supported");
+    assert_eq!(b.marker("failed-EOPNOTSUPP"), "1");
     assert!(took(&b, "plain") < 1.0);
     assert!(count(&b, "eprog: From userspace: plain text, no channel") >= 1);
     assert_eq!(count(&b, "eprog: helper opened the channel"), 0);
@@ -533,6 +610,7 @@ mark int $(/client interrupted /dev/eprog 'sleep 1500 late')
 mark int-took $(awk \"BEGIN {{ print $(uptime_s) - $t0 }}\")
 sleep 1.5
 call after 'echo after'
+failed EINTR
 unload
 rm -f /tmp/req-* /tmp/err-*"
         ),
@@ -542,6 +620,7 @@ rm -f /tmp/req-* /tmp/err-*"
     let t = took(&b, "int");
     assert!(t < 1.2, "the interrupted call took {t} s");
     assert_eq!(answer(&b, "after"), "reply after");
+    assert_eq!(b.marker("failed-EINTR"), "1");
     assert_eq!(
         b.kernel_lines("eprog: late reply to call"),
         ["eprog: late reply to call 1 dropped (1 so far)"]
@@ -599,6 +678,7 @@ fn lines_a_caller_reads_are_rate_limited_and_their_count_reported_in_time() {
 call flood 'flood 200'
 sleep 1.5
 mark reported $(dmesg | grep -c 'eprog: 195 records suppressed')
+mark suppressed $(cat /sys/class/misc/eprog/counters/records_suppressed)
 unload",
     );
     assert_eq!(answer(&b, "flood"), "reply flooded");
@@ -607,4 +687,5 @@ unload",
     // the helper spoke again or ended.
     assert_eq!(b.marker("reported"), "1");
     assert_eq!(count(&b, "records suppressed"), 1);
+    assert_eq!(b.marker("suppressed"), "195");
 }

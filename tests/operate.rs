@@ -9,8 +9,8 @@
 mod common;
 
 use common::{
-    boot, boot_with_dump, c_program, kernel_has_umd, module_with_blob, run_module_with, scratch,
-    setting, Boot, Initramfs, CALL_SHELL, MODULE_SHELL, SYSTEM,
+    boot, boot_with_dump, c_program, kernel_has_umd, module_with_blob, run_module, run_module_with,
+    scratch, setting, Boot, Initramfs, CALL_SHELL, MODULE_SHELL, SYSTEM,
 };
 use std::collections::BTreeMap;
 use std::fs;
@@ -476,6 +476,14 @@ rm -f /tmp/race-*"
     assert_eq!(b.marker("rmmod"), "0", "log: {}", b.path.display());
     let writes: u32 = b.marker("writes").parse().unwrap();
     assert!(writes > 20, "only {writes} writes raced");
+    // The race was one of commands carried out, not only of refusals.
+    assert!(
+        b.marker("answers")
+            .split_whitespace()
+            .any(|a| a == "write:-ok-"),
+        "no write was carried out; log: {}",
+        b.path.display()
+    );
     // Every answer is a clear one: done, a refusal by state, the stop
     // interrupted by nothing, or the attribute gone with the module.
     for answer in b.marker("answers").split_whitespace() {
@@ -492,4 +500,154 @@ rm -f /tmp/race-*"
             b.path.display()
         );
     }
+}
+
+/// Commands that follow each other closely do what they answer: `stop`
+/// right after `start` returns once no helper is left, and none starts
+/// after it, even one the supervisor was starting; a second `start` right
+/// after a first is `EBUSY` and ends nothing. The second command comes 0
+/// to 200 ms after the first returned (the test client writes both), so
+/// that it lands before, during and after the start the first set off.
+#[test]
+#[ignore = "boots QEMU: run through 'make check'"]
+fn quick_control_writes_do_what_they_answer() {
+    const GAPS_US: [u32; 12] = [0, 0, 0, 10, 30, 100, 300, 1000, 3000, 10000, 30000, 200000];
+    let gaps = GAPS_US.map(|g| g.to_string()).join(" ");
+    let body = format!(
+        "{STATE_SHELL}chmod 755 /client
+load interval_ms=100
+live() {{ procs | grep -cE 'eprog_(user|launch)'; }}
+kmsg() {{ echo \"@@ $*\" > /dev/kmsg; }}
+/client write $d/control stop >/dev/null
+kmsg section start-stop
+for us in {gaps}; do
+    kmsg pair
+    answers=$(/client pair $d/control start stop $us)
+    mark start-stop \"$answers|$(live)|$(cat $d/state)|$(cat $d/pid)\"
+done
+sleep 0.5
+kmsg section start-start
+for us in {gaps}; do
+    kmsg pair
+    answers=$(/client pair $d/control start start $us)
+    wait_state running start-start
+    # A start that ended the new helper would show by now.
+    sleep 0.3
+    mark start-start \"$answers|$(cat $d/state)\"
+    /client write $d/control stop >/dev/null
+done
+kmsg section end
+unload"
+    );
+    let b = run_module_with(
+        "operate-quick",
+        &fs::read(setting("EPROG_KO")).unwrap(),
+        &[("client", &client())],
+        &body,
+        Duration::from_secs(240),
+    );
+    let path = b.path.display();
+    assert_eq!(b.marker("loaded"), "1");
+    let stops = b.markers("start-stop");
+    assert_eq!(stops.len(), GAPS_US.len(), "log: {path}");
+    for (stop, gap) in stops.iter().zip(GAPS_US) {
+        assert_eq!(
+            stop, "write: ok|write: ok|0|stopped|0",
+            "stop {gap} us after start (answers|helper processes left|state|pid); log: {path}"
+        );
+    }
+    let starts = b.markers("start-start");
+    assert_eq!(starts.len(), GAPS_US.len(), "log: {path}");
+    for (start, gap) in starts.iter().zip(GAPS_US) {
+        assert_eq!(
+            start, "write: ok|write: Device or resource busy|running",
+            "a second start {gap} us after the first; log: {path}"
+        );
+    }
+    // The kernel's log, pair by pair: (helpers started before the second
+    // command returned, after it).
+    let lines = b.kernel_lines("");
+    let section = |name: &str| -> Vec<(usize, usize)> {
+        let from = format!("@@ section {name}");
+        let mut pairs = Vec::new();
+        for l in lines
+            .iter()
+            .skip_while(|l| !l.ends_with(&from))
+            .skip(1)
+            .take_while(|l| !l.contains("@@ section "))
+        {
+            if l.ends_with("@@ pair") {
+                pairs.push((0, 0, false));
+            } else if l.ends_with("@@ pair-done") {
+                pairs.last_mut().unwrap().2 = true;
+            } else if l.contains("eprog: helper eprog_user started") {
+                let pair = pairs.last_mut().unwrap();
+                if pair.2 {
+                    pair.1 += 1;
+                } else {
+                    pair.0 += 1;
+                }
+            }
+        }
+        pairs
+            .into_iter()
+            .map(|(before, after, _)| (before, after))
+            .collect()
+    };
+    let stop_pairs = section("start-stop");
+    assert_eq!(stop_pairs.len(), GAPS_US.len(), "log: {path}");
+    for ((_, after), gap) in stop_pairs.iter().zip(GAPS_US) {
+        assert_eq!(
+            *after, 0,
+            "a helper started after a stop {gap} us after start had answered; log: {path}"
+        );
+    }
+    // Some stops raced a helper being started (and waited for its end).
+    assert!(
+        stop_pairs.iter().any(|&(before, _)| before > 0),
+        "log: {path}"
+    );
+    let start_pairs = section("start-start");
+    for ((before, after), gap) in start_pairs.iter().zip(GAPS_US) {
+        assert_eq!(
+            before + after,
+            1,
+            "helpers started for two starts {gap} us apart; log: {path}"
+        );
+    }
+    assert_eq!(b.marker("rmmod"), "0");
+}
+
+/// A udev rule that waits for the helper to run hears it after insmod: the
+/// changes of state before the device was registered went to no device,
+/// so registering it sends the state it has then. The listener is started
+/// before insmod, and shown to hear events first.
+#[test]
+#[ignore = "boots QEMU: run through 'make check'"]
+fn the_state_at_load_comes_as_a_uevent() {
+    let body = "uevent /bin/sh -c 'echo \"$ACTION $DEVPATH $EPROG_STATE\" >> /tmp/uevents' &
+listener=$!
+until grep -q /mem/null /tmp/uevents 2>/dev/null; do echo change > /sys/class/mem/null/uevent; sleep 0.1; done
+load interval_ms=100
+i=0; while ! grep -q 'misc/eprog running' /tmp/uevents && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+kill $listener
+mark heard $(sed -n 's|^change /devices/virtual/misc/eprog \\(..*\\)$|\\1|p' /tmp/uevents)
+mark state $(cat /sys/class/misc/eprog/state)
+rm -f /tmp/uevents
+unload";
+    let b = run_module(
+        "operate-load-uevent",
+        &fs::read(setting("EPROG_KO")).unwrap(),
+        body,
+        Duration::from_secs(120),
+    );
+    assert_eq!(b.marker("loaded"), "1");
+    assert_eq!(b.marker("state"), "running");
+    // 'starting' first, if the device came before the state changed.
+    let heard = b.marker("heard");
+    assert!(
+        heard.ends_with("running"),
+        "heard {heard:?}; log: {}",
+        b.path.display()
+    );
 }

@@ -729,6 +729,8 @@ call() {
     mark $key-took $(awk \"BEGIN { print $(uptime_s) - $t0 }\")
 }
 helper_pid() { procs | awk '$3 == \"eprog_user\" { print $1 }'; }
+# failed ERRNO...: marks failed-ERRNO with its calls_failed/ counter.
+failed() { for e in \"$@\"; do mark failed-$e $(cat /sys/class/misc/eprog/calls_failed/$e); done; }
 ";
 
 /// Configures a tinyconfig tree with the QEMU fragment of architecture

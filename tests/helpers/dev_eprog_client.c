@@ -14,7 +14,13 @@
  *                                       the same without CAP_SYS_ADMIN
  *   dev_eprog_client write-as-nobody FILE TEXT
  *                                       the same as user and group 65534
- * Prints "open: ok" / "write: ok" or the error, and exits 0, 1 or 2.
+ *   dev_eprog_client pair FILE FIRST SECOND MICROSECONDS
+ *                                       write FIRST, then SECOND that many
+ *                                       microseconds after it returned (each
+ *                                       in one write() of a new open), then
+ *                                       "@@ pair-done" to /dev/kmsg
+ * Prints "open: ok" / "write: ok" or the error (for a pair, both, joined by
+ * '|'), and exits 0, 1 or 2.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +28,7 @@
 #include <linux/capability.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -71,14 +78,47 @@ static int write_text(int fd, const char *text)
 	return 0;
 }
 
+/* Writes @text to a new open of @file; prints the answer. */
+static void write_new_open(const char *file, const char *text)
+{
+	int fd = open(file, O_WRONLY);
+
+	if (fd < 0) {
+		printf("open: %s", strerror(errno));
+		return;
+	}
+	if (write(fd, text, strlen(text)) < 0)
+		printf("write: %s", strerror(errno));
+	else
+		printf("write: ok");
+	close(fd);
+}
+
+static int pair(char **argv)
+{
+	int kmsg = open("/dev/kmsg", O_WRONLY);
+
+	write_new_open(argv[2], argv[3]);
+	usleep(atoi(argv[5]));
+	printf("|");
+	write_new_open(argv[2], argv[4]);
+	printf("\n");
+	if (kmsg < 0 || write(kmsg, "@@ pair-done", 12) < 0)
+		return 2;
+	close(kmsg);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int writes = argc == 4 && !strncmp(argv[1], "write", 5);
 	int fd, ret = 0;
 
+	if (argc == 6 && !strcmp(argv[1], "pair"))
+		return pair(argv);
 	if (argc < 3 || (!strcmp(argv[1], "interrupted") && argc != 4) ||
 	    (!strncmp(argv[1], "write", 5) && !writes)) {
-		fprintf(stderr, "usage: %s open|open-without-cap FILE | interrupted FILE REQUEST | write|write-without-cap|write-as-nobody FILE TEXT\n",
+		fprintf(stderr, "usage: %s open|open-without-cap FILE | interrupted FILE REQUEST | write|write-without-cap|write-as-nobody FILE TEXT | pair FILE FIRST SECOND MICROSECONDS\n",
 			argv[0]);
 		return 2;
 	}

@@ -84,6 +84,14 @@ fn main() -> i32 {
     out.number(p.address_space);
     out.push(b" nofile=");
     out.number(p.open_files);
+    // Its open file descriptors, of the first 64 (its limit).
+    out.push(b"\nprobe fds");
+    for fd in 0..64 {
+        if umh::is_open(fd) {
+            out.push(b" ");
+            out.number(fd as u64);
+        }
+    }
     out.push(b"\nprobe sees /");
     let listed = attempt::list_dir(c"/", |name| {
         if name != b"." && name != b".." {

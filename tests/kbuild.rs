@@ -27,6 +27,14 @@ fn assert_refused(what: &str, (_, log, ok): (PathBuf, String, bool), reason: &st
     );
 }
 
+/// Whether symbol `name` is eprog's: its C functions, and its Rust ones,
+/// whose mangled names (v0: `_R...`, legacy: `_ZN...`) name its crate
+/// (`10eprog_main`) or a type of it.
+fn is_eprogs(name: &str) -> bool {
+    name.starts_with("eprog_")
+        || ((name.starts_with("_R") || name.starts_with("_ZN")) && name.contains("eprog"))
+}
+
 /// eprog is an ordinary tristate: with `=m` nothing of it is in the kernel
 /// image (its UMD core, where the kernel has no UMD API, is part of
 /// eprog.ko), so an eprog.ko built out of tree needs no kernel built with
@@ -40,7 +48,7 @@ fn with_m_nothing_of_eprog_is_built_into_the_kernel() {
         fs::read_to_string(&map)
             .unwrap_or_else(|e| panic!("cannot read {}: {e}", map.display()))
             .lines()
-            .filter(|l| l.split(' ').nth(2).is_some_and(|s| s.starts_with("eprog_")))
+            .filter(|l| l.split(' ').nth(2).is_some_and(is_eprogs))
             .map(String::from)
             .collect()
     };
@@ -53,6 +61,10 @@ fn with_m_nothing_of_eprog_is_built_into_the_kernel() {
     assert!(
         y.iter().any(|l| l.ends_with(" eprog_call")),
         "the =y kernel has no eprog_call: the check sees nothing"
+    );
+    assert!(
+        y.iter().any(|l| l.contains(" _R")),
+        "the =y kernel has no Rust symbol of eprog: the check sees none"
     );
     // The route follows the kernel: the kernel's UMD where eprog selected
     // it (6.12), eprog's own core, inside eprog, where there is none.

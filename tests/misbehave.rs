@@ -226,13 +226,42 @@ fn a_call_the_helper_did_not_declare_kills_it_with_sigsys() {
 #[test]
 #[ignore = "boots QEMU: run through 'make check'"]
 fn rmmod_during_a_backoff_wait_is_prompt() {
+    // Backoffs of 100, 200, 400, 800, 1600 ms...: from the 4th restart on,
+    // a wait outlasts the 1 s that rmmod is allowed.
     let b = run(
         "crash-backoff",
-        "load helper_args=mode=crash restart=always restart_limit=50\nsleep 2\nunload",
+        "load helper_args=mode=crash restart=always restart_limit=50
+d=/sys/class/misc/eprog
+sleep 1.5
+# Just after a backoff began: the next restart, then its crash.
+r=$(cat $d/restarts)
+i=0; while [ \"$(cat $d/restarts)\" = $r ] && [ $i -lt 200 ]; do sleep 0.02; i=$((i + 1)); done
+i=0; while [ \"$(cat $d/state)\" != backoff ] && [ $i -lt 100 ]; do sleep 0.02; i=$((i + 1)); done
+echo \"@@ rmmod-in $(cat $d/state) $(cat $d/restarts)\" > /dev/kmsg
+unload",
     );
+    let at = b.kernel_lines("@@ rmmod-in ");
+    let at: Vec<&str> = at[0]
+        .rsplit("@@ rmmod-in ")
+        .next()
+        .unwrap()
+        .split(' ')
+        .collect();
+    assert_eq!(at[0], "backoff", "log: {}", b.path.display());
+    let restarts: u32 = at[1].parse().unwrap();
     assert!(
-        count(&b, "eprog: restarting the helper") >= 3,
-        "expected several restarts"
+        restarts >= 4,
+        "rmmod came after {restarts} restarts, in a short wait"
+    );
+    // rmmod cut the wait short: no start after it.
+    let lines = b.kernel_lines("");
+    let after = lines.iter().skip_while(|l| !l.contains("@@ rmmod-in "));
+    assert!(
+        !after
+            .clone()
+            .any(|l| l.contains("eprog: helper eprog_user started")),
+        "a helper started after rmmod came; log: {}",
+        b.path.display()
     );
     assert_prompt_rmmod(&b);
     assert_nothing_left(&b);

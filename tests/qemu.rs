@@ -96,6 +96,14 @@ reboot -f
         relayed.len() >= 2,
         "expected two or more relayed lines, got {relayed:?}"
     );
+    // (Only if rmmod's 'helper stopped' is there: else the check sees
+    // nothing.)
+    assert_eq!(
+        b.kernel_lines(stopped).len(),
+        1,
+        "log: {}",
+        b.path.display()
+    );
     assert!(
         !b.between(stopped, "").iter().any(|l| l.contains("eprog:")),
         "an eprog line came after rmmod"

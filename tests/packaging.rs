@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{llvm, run_module, setting, HELLO};
+use common::{llvm, run_module, run_module_with, setting, HELLO};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -73,12 +73,25 @@ fn assert_boots(name: &str, ko: &Path) {
 #[ignore = "boots QEMU: run through 'make check'"]
 fn yocto_recipe_commands_install_a_module_that_boots() {
     let layer = root().join("packaging/yocto/meta-eprog");
+    let recipe = layer.join(format!("recipes-kernel/eprog/eprog_{}.bb", version()));
     assert!(
-        layer
-            .join(format!("recipes-kernel/eprog/eprog_{}.bb", version()))
-            .is_file(),
+        recipe.is_file(),
         "the recipe's file name does not carry VERSION"
     );
+    let recipe = Recipe::read(&recipe);
+    // module-rust brings module.bbclass's compile and install, rust-native
+    // and KRUSTFLAGS; the rest of what eprog's build runs, the recipe asks
+    // for itself.
+    assert!(
+        recipe.inherits("module-rust"),
+        "the recipe does not inherit module-rust"
+    );
+    for tool in ["bindgen-cli-native", "clang-native", "cargo-native"] {
+        assert!(
+            recipe.values("DEPENDS").iter().any(|d| d == tool),
+            "the recipe's DEPENDS lacks {tool}"
+        );
+    }
     let build = setting("EPROG_KDIR");
     let source = fs::canonicalize(build.join("source")).unwrap();
     let release = release(&build);
@@ -111,16 +124,28 @@ fn yocto_recipe_commands_install_a_module_that_boots() {
             format!("STRIP={}", tool("llvm-strip")),
         ]
     };
-    let oemake = [
+    // module.bbclass's own, then the recipe's EXTRA_OEMAKE, with the
+    // kernel's directories for STAGING_KERNEL_DIR and _BUILDDIR.
+    let mut oemake = vec![
         format!("KERNEL_SRC={}", source.display()),
-        format!("KDIR={}", source.display()),
-        format!(
-            "KRUSTFLAGS= --remap-path-prefix={}=/usr/src/debug/eprog/{}",
-            s.display(),
-            version()
-        ),
         format!("O={}", build.display()),
     ];
+    // (Inline Python: conditions on variables the test leaves unset.)
+    let extra = recipe.raw("EXTRA_OEMAKE");
+    let extra = extra.iter().filter(|v| !v.starts_with("${@"));
+    oemake.extend(extra.flat_map(|v| v.split_whitespace()).map(|v| {
+        v.replace("${STAGING_KERNEL_DIR}", &source.display().to_string())
+            .replace("${STAGING_KERNEL_BUILDDIR}", &build.display().to_string())
+    }));
+    oemake.push(format!(
+        "KRUSTFLAGS= --remap-path-prefix={}=/usr/src/debug/eprog/{}",
+        s.display(),
+        version()
+    ));
+    assert!(
+        oemake.iter().all(|v| !v.contains("${")),
+        "a variable the test cannot stand in for: {oemake:?}"
+    );
     let bitbake_make = |extra: &[String]| {
         let mut cmd = Command::new("make");
         cmd.current_dir(&s)
@@ -153,6 +178,166 @@ fn yocto_recipe_commands_install_a_module_that_boots() {
     let ko = d.join(format!("lib/modules/{release}/updates/eprog.ko"));
     assert!(ko.is_file(), "no {}", ko.display());
     assert_boots("packaging-yocto", &ko);
+}
+
+/// The layer as oe-core of the release it is for parses it: a recipe that
+/// needs the user's repository and commit says so (no placeholder, no
+/// AUTOREV, no `S` in WORKDIR, which `do_qa_unpack` refuses), and adding
+/// the layer changes no kernel recipe unless `EPROG_IN_TREE` asks for it,
+/// with the fragment for each of its values in the layer.
+#[test]
+fn yocto_layer_asks_for_what_it_needs_and_changes_nothing_unasked() {
+    let layer = root().join("packaging/yocto/meta-eprog");
+    let recipe = Recipe::read(&layer.join(format!("recipes-kernel/eprog/eprog_{}.bb", version())));
+    assert!(recipe.values("S").is_empty(), "the recipe sets S");
+    assert!(
+        !recipe.text.contains("AUTOREV"),
+        "the recipe builds whatever is newest"
+    );
+    assert!(
+        !recipe.text.contains("example.org/eprog.git"),
+        "a placeholder SRC_URI"
+    );
+    assert!(
+        recipe.text.contains("SkipRecipe"),
+        "an unset repository is not explained"
+    );
+    let linux = layer.join("recipes-kernel/linux");
+    let append = Recipe::read(&linux.join("linux-yocto_%.bbappend"));
+    for var in [
+        "SRC_URI",
+        "KERNEL_FEATURES:append",
+        "FILESEXTRAPATHS:prepend",
+    ] {
+        for value in append.raw(var) {
+            assert!(
+                value.contains("EPROG_IN_TREE"),
+                "the bbappend's {var} does not depend on EPROG_IN_TREE: {value}"
+            );
+        }
+    }
+    for value in ["y", "m"] {
+        let cfg = fs::read_to_string(linux.join(format!("files/eprog-{value}.cfg"))).unwrap();
+        assert!(
+            cfg.lines()
+                .any(|l| l == format!("CONFIG_EMBEDDED_PROG={value}")),
+            "eprog-{value}.cfg"
+        );
+    }
+}
+
+/// The variables of a recipe or bbappend, as written (one line each):
+/// enough to check what it asks for, not a BitBake parser.
+struct Recipe {
+    text: String,
+}
+
+impl Recipe {
+    fn read(path: &Path) -> Self {
+        Self {
+            text: fs::read_to_string(path).unwrap(),
+        }
+    }
+
+    fn inherits(&self, class: &str) -> bool {
+        self.text.lines().any(|l| {
+            l.strip_prefix("inherit ")
+                .is_some_and(|classes| classes.split_whitespace().any(|c| c == class))
+        })
+    }
+
+    /// The quoted values assigned or appended to `var`, whole.
+    fn raw(&self, var: &str) -> Vec<String> {
+        self.text
+            .lines()
+            .filter_map(|l| {
+                let rest = l.strip_prefix(var)?.trim_start();
+                let rest = ["+=", ".=", "?=", "??=", ":=", "="]
+                    .iter()
+                    .find_map(|op| rest.strip_prefix(op))?;
+                Some(rest.trim().trim_matches('"').to_string())
+            })
+            .collect()
+    }
+
+    /// The words assigned or appended to `var`.
+    fn values(&self, var: &str) -> Vec<String> {
+        self.raw(var)
+            .iter()
+            .flat_map(|v| v.split_whitespace().map(String::from).collect::<Vec<_>>())
+            .collect()
+    }
+}
+
+/// The Buildroot route (README): a post-build script builds eprog against
+/// the kernel's build directory and installs it into `$TARGET_DIR` with
+/// `modules_install INSTALL_MOD_PATH=`, which also runs depmod there
+/// (Buildroot's own depmod ran before post-build scripts): the target's
+/// `modprobe eprog` finds it.
+#[test]
+#[ignore = "boots QEMU: run through 'make check'"]
+fn buildroot_post_build_install_is_found_by_modprobe() {
+    let build = setting("EPROG_KDIR");
+    let release = release(&build);
+    let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("buildroot");
+    let (src, target) = (work.join("eprog"), work.join("target"));
+    let _ = fs::remove_dir_all(&work);
+    must(
+        Command::new("make")
+            .arg("-C")
+            .arg(root())
+            .arg("-s")
+            .arg("copy-driver")
+            .arg(format!("DEST={}", src.display())),
+    );
+    fs::copy(root().join("Makefile"), src.join("Makefile")).unwrap();
+    // The README's post-build line.
+    must(
+        Command::new("make")
+            .arg("-C")
+            .arg(&src)
+            .arg(format!("KDIR={}", build.display()))
+            .arg(format!("ARCH={}", setting("EPROG_KARCH").display()))
+            .arg("modules")
+            .arg("modules_install")
+            .arg(format!("INSTALL_MOD_PATH={}", target.display()))
+            // As a post-build script has it: the Makefile finds the
+            // kernel's compiler in its .config.
+            .env_remove("LLVM"),
+    );
+    let modules = target.join(format!("lib/modules/{release}"));
+    let dep = fs::read_to_string(modules.join("modules.dep")).unwrap_or_default();
+    assert!(
+        dep.lines().any(|l| l.starts_with("updates/eprog.ko:")),
+        "depmod did not list eprog in {}: {dep:?}",
+        modules.display()
+    );
+    let tar = output(
+        Command::new("tar")
+            .arg("-C")
+            .arg(&target)
+            .args(["-cf", "-", "lib"]),
+    )
+    .stdout;
+    let b = run_module_with(
+        "packaging-buildroot",
+        &fs::read(setting("EPROG_KO")).unwrap(),
+        &[("target.tar", &tar)],
+        "tar -xf /target.tar -C / && rm /target.tar
+modprobe eprog interval_ms=200; mark modprobe $?
+sleep 1
+modprobe -r eprog; mark modprobe-r $?
+# Files in the root count as Shmem where the root is a tmpfs.
+rm -rf /lib",
+        Duration::from_secs(120),
+    );
+    assert_eq!(b.marker("modprobe"), "0", "log: {}", b.path.display());
+    assert!(
+        !b.kernel_lines(HELLO).is_empty(),
+        "log: {}",
+        b.path.display()
+    );
+    assert_eq!(b.marker("modprobe-r"), "0");
 }
 
 /// `modinfo` shows VERSION, the one version of the module, the package

@@ -1,8 +1,17 @@
-# eprog built into the kernel (CONFIG_EMBEDDED_PROG=y), or in-tree as a
-# module (=m): the driver as a patch (made by 'make patch KSRC=<the
-# kernel's source> PATCH=.../files/eprog.patch' in eprog's repository)
-# and a config fragment. Needs the kernel's Rust support:
-# KERNEL_FEATURES += "rust" (kernel-yocto-rust).
-FILESEXTRAPATHS:prepend := "${THISDIR}/files:"
-SRC_URI += "file://eprog.patch file://eprog.cfg"
-KERNEL_FEATURES:append = " rust"
+# eprog in the kernel itself, for those who ask for it: in local.conf,
+#   EPROG_IN_TREE = "y"    (built in; or "m", the in-tree module)
+# and put beside files/eprog-y.cfg the patch that, in eprog's repository,
+#   make patch KSRC=<this kernel's source> \
+#     PATCH=packaging/yocto/meta-eprog/recipes-kernel/linux/files/eprog.patch
+# writes (the layer ships none: it must match your kernel). Unset, this
+# changes nothing, so adding the layer never breaks linux-yocto's fetch.
+# Needs the kernel's Rust support: KERNEL_FEATURES += "rust"
+# (kernel-yocto-rust).
+EPROG_IN_TREE ??= ""
+FILESEXTRAPATHS:prepend := "${@'${THISDIR}/files:' if d.getVar('EPROG_IN_TREE') else ''}"
+SRC_URI += "${@'file://eprog.patch file://eprog-%s.cfg' % d.getVar('EPROG_IN_TREE') if d.getVar('EPROG_IN_TREE') else ''}"
+KERNEL_FEATURES:append = "${@' rust' if d.getVar('EPROG_IN_TREE') else ''}"
+python () {
+    if d.getVar('EPROG_IN_TREE') not in ('', 'y', 'm'):
+        bb.fatal("EPROG_IN_TREE must be y, m or unset, not '%s'" % d.getVar('EPROG_IN_TREE'))
+}

@@ -446,7 +446,9 @@ fn a_helper_that_closed_its_stdin_fails_calls_with_epipe_and_signals_no_caller()
         "load helper_args=mode=close-stdin
 sleep 0.3
 call closed 'echo anyone'
-dd if=/tmp/req-closed of=/dev/eprog status=none 2>/dev/null; mark dd-status $?
+# (call removed its request file.)
+printf 'echo anyone' > /tmp/req-dd
+dd if=/tmp/req-dd of=/dev/eprog status=none 2>/dev/null; mark dd-status $?
 failed EPIPE
 unload",
     );

@@ -323,7 +323,7 @@ fn buildroot_post_build_install_is_found_by_modprobe() {
         "packaging-buildroot",
         &fs::read(setting("EPROG_KO")).unwrap(),
         &[("target.tar", &tar)],
-        "tar -xf /target.tar -C / && rm /target.tar
+        "tar -xf /target.tar -C /
 modprobe eprog interval_ms=200; mark modprobe $?
 sleep 1
 modprobe -r eprog; mark modprobe-r $?

@@ -94,7 +94,7 @@ static void write_new_open(const char *file, const char *text)
 	close(fd);
 }
 
-static int pair(char **argv)
+static int two_writes(char **argv)
 {
 	int kmsg = open("/dev/kmsg", O_WRONLY);
 
@@ -115,7 +115,7 @@ int main(int argc, char **argv)
 	int fd, ret = 0;
 
 	if (argc == 6 && !strcmp(argv[1], "pair"))
-		return pair(argv);
+		return two_writes(argv);
 	if (argc < 3 || (!strcmp(argv[1], "interrupted") && argc != 4) ||
 	    (!strncmp(argv[1], "write", 5) && !writes)) {
 		fprintf(stderr, "usage: %s open|open-without-cap FILE | interrupted FILE REQUEST | write|write-without-cap|write-as-nobody FILE TEXT | pair FILE FIRST SECOND MICROSECONDS\n",

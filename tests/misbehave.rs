@@ -723,3 +723,91 @@ fn a_status_is_reported_exactly_and_the_policy_follows_it() {
     assert_eq!(b.markers("rmmod"), ["0"; 5]);
     assert_nothing_left(&b);
 }
+
+/// What the operator's control and the parameters promise beside the
+/// matrix: `start` in a backoff starts the helper at once (the wait left
+/// was over a second); rmmod is prompt while the helper is held stopped,
+/// after `stop` or with `autostart=0`; out-of-range `max_inflight` and
+/// `max_message` fail insmod with `EINVAL` and a line that says why.
+#[test]
+#[ignore = "boots QEMU: run through 'make check'"]
+fn start_in_a_backoff_is_at_once_and_a_held_helper_unloads_promptly() {
+    let b = run(
+        "held",
+        "load helper_args=mode=crash restart=always restart_limit=50
+d=/sys/class/misc/eprog
+sleep 1.5
+# Just after a backoff of 1.6 s or more began (as rmmod's test above).
+r=$(cat $d/restarts)
+i=0; while [ \"$(cat $d/restarts)\" = $r ] && [ $i -lt 200 ]; do sleep 0.02; i=$((i + 1)); done
+i=0; while [ \"$(cat $d/state)\" != backoff ] && [ $i -lt 100 ]; do sleep 0.02; i=$((i + 1)); done
+mark backoff $(cat $d/state) $(cat $d/restarts)
+echo '@@ start-in-backoff' > /dev/kmsg
+echo start > $d/control; mark start-rc $?
+sleep 0.5
+echo stop > $d/control; mark stop-rc $?
+mark held $(cat $d/state)
+unload
+load autostart=0
+unload
+for p in max_inflight=0 max_inflight=1025 max_message=0 max_message=65537; do load $p; done",
+    );
+    let path = b.path.display();
+    let backoff = b.marker("backoff");
+    let (state, restarts) = backoff.split_once(' ').unwrap();
+    assert_eq!(state, "backoff", "log: {path}");
+    assert!(
+        restarts.parse::<u32>().unwrap() >= 4,
+        "a short backoff: {backoff}"
+    );
+    assert_eq!(b.marker("start-rc"), "0");
+    // The next start came at once, for the operator.
+    let after: Vec<&str> = b
+        .log
+        .lines()
+        .skip_while(|l| !l.ends_with("@@ start-in-backoff"))
+        .collect();
+    let at = after
+        .first()
+        .and_then(|l| timestamp(l))
+        .expect("no start-in-backoff line");
+    let started = after
+        .iter()
+        .find(|l| l.contains("eprog: helper eprog_user started"))
+        .and_then(|l| timestamp(l))
+        .unwrap_or_else(|| panic!("no start after the operator's; log: {path}"));
+    assert!(
+        started - at < 0.5,
+        "start in a backoff took {} s; log: {path}",
+        started - at
+    );
+    assert!(after
+        .iter()
+        .any(|l| l.contains("eprog: starting the helper again for the operator")));
+    // Held stopped, then autostart=0: each rmmod prompt.
+    assert_eq!(b.marker("stop-rc"), "0");
+    assert_eq!(b.marker("held"), "stopped");
+    assert_eq!(b.markers("rmmod"), ["0", "0"]);
+    for seconds in b.markers("rmmod-seconds") {
+        let s: f64 = seconds.parse().unwrap();
+        assert!(s < 1.0, "rmmod of a held helper took {s} s; log: {path}");
+    }
+    // Out of range: refused, each with its reason.
+    assert_eq!(b.markers("loaded"), ["1", "1", "0", "0", "0", "0"]);
+    let said = b.markers("insmod-said");
+    assert!(
+        said.len() >= 4 && said.iter().all(|s| s.contains("Invalid argument")),
+        "{said:?}"
+    );
+    for (p, most) in [
+        ("max_inflight=0", 1024),
+        ("max_inflight=1025", 1024),
+        ("max_message=0", 65536),
+        ("max_message=65537", 65536),
+    ] {
+        assert!(
+            count(&b, &format!("eprog: {p} is not in 1..={most}")) >= 1,
+            "no reason given for {p}; log: {path}"
+        );
+    }
+}

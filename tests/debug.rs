@@ -398,7 +398,8 @@ reboot -f
         "no injected failure landed in the supervisor thread; log: {}",
         b.path.display()
     );
-    // With whatever errno the kernel function that met the failure gives.
+    // With whatever errno the kernel function that met the failure gives:
+    // shmem, making the pipes' FIFO, says ENOSPC for a failed inode.
     assert!(
         thread
             .iter()

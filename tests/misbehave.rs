@@ -56,6 +56,16 @@ fn assert_prompt_rmmod(b: &Boot) {
     );
 }
 
+/// Guest shell, with `d` the sysfs directory and a crashing helper under
+/// `restart=always` for 1.5 s: returns just after a backoff of 1.6 s or
+/// more began (the next restart, then its crash), so that what follows
+/// lands early in a long wait.
+const BACKOFF_BEGUN: &str = "sleep 1.5
+r=$(cat $d/restarts)
+i=0; while [ \"$(cat $d/restarts)\" = $r ] && [ $i -lt 200 ]; do sleep 0.02; i=$((i + 1)); done
+i=0; while [ \"$(cat $d/state)\" != backoff ] && [ $i -lt 100 ]; do sleep 0.02; i=$((i + 1)); done
+";
+
 /// insmod failed, and busybox said `reason` (its words for the errno).
 fn assert_insmod_failed(b: &Boot, reason: &str) {
     assert_eq!(b.marker("loaded"), "0", "insmod succeeded");
@@ -230,15 +240,12 @@ fn rmmod_during_a_backoff_wait_is_prompt() {
     // a wait outlasts the 1 s that rmmod is allowed.
     let b = run(
         "crash-backoff",
-        "load helper_args=mode=crash restart=always restart_limit=50
+        &format!(
+            "load helper_args=mode=crash restart=always restart_limit=50
 d=/sys/class/misc/eprog
-sleep 1.5
-# Just after a backoff began: the next restart, then its crash.
-r=$(cat $d/restarts)
-i=0; while [ \"$(cat $d/restarts)\" = $r ] && [ $i -lt 200 ]; do sleep 0.02; i=$((i + 1)); done
-i=0; while [ \"$(cat $d/state)\" != backoff ] && [ $i -lt 100 ]; do sleep 0.02; i=$((i + 1)); done
-echo \"@@ rmmod-in $(cat $d/state) $(cat $d/restarts)\" > /dev/kmsg
-unload",
+{BACKOFF_BEGUN}echo \"@@ rmmod-in $(cat $d/state) $(cat $d/restarts)\" > /dev/kmsg
+unload"
+        ),
     );
     let at = b.kernel_lines("@@ rmmod-in ");
     let at: Vec<&str> = at[0]
@@ -735,14 +742,10 @@ fn a_status_is_reported_exactly_and_the_policy_follows_it() {
 fn start_in_a_backoff_is_at_once_and_a_held_helper_unloads_promptly() {
     let b = run(
         "held",
-        "load helper_args=mode=crash restart=always restart_limit=50
+        &format!(
+            "load helper_args=mode=crash restart=always restart_limit=50
 d=/sys/class/misc/eprog
-sleep 1.5
-# Just after a backoff of 1.6 s or more began (as rmmod's test above).
-r=$(cat $d/restarts)
-i=0; while [ \"$(cat $d/restarts)\" = $r ] && [ $i -lt 200 ]; do sleep 0.02; i=$((i + 1)); done
-i=0; while [ \"$(cat $d/state)\" != backoff ] && [ $i -lt 100 ]; do sleep 0.02; i=$((i + 1)); done
-mark backoff $(cat $d/state) $(cat $d/restarts)
+{BACKOFF_BEGUN}mark backoff $(cat $d/state) $(cat $d/restarts)
 echo '@@ start-in-backoff' > /dev/kmsg
 echo start > $d/control; mark start-rc $?
 sleep 0.5
@@ -751,7 +754,8 @@ mark held $(cat $d/state)
 unload
 load autostart=0
 unload
-for p in max_inflight=0 max_inflight=1025 max_message=0 max_message=65537; do load $p; done",
+for p in max_inflight=0 max_inflight=1025 max_message=0 max_message=65537; do load $p; done"
+        ),
     );
     let path = b.path.display();
     let backoff = b.marker("backoff");

@@ -48,6 +48,19 @@ fn release(tree: &Path) -> String {
         .to_string()
 }
 
+/// The driver's files and its Makefile in `dest`, as a user's checkout.
+fn copy_driver(dest: &Path) {
+    must(
+        Command::new("make")
+            .arg("-C")
+            .arg(root())
+            .arg("-s")
+            .arg("copy-driver")
+            .arg(format!("DEST={}", dest.display())),
+    );
+    fs::copy(root().join("Makefile"), dest.join("Makefile")).unwrap();
+}
+
 /// `ko` loads in the kernel under test, its helper talks, and it unloads.
 fn assert_boots(name: &str, ko: &Path) {
     let b = run_module(
@@ -99,15 +112,7 @@ fn yocto_recipe_commands_install_a_module_that_boots() {
     let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("yocto");
     let (s, d) = (work.join("git"), work.join("image"));
     let _ = fs::remove_dir_all(&work);
-    must(
-        Command::new("make")
-            .arg("-C")
-            .arg(root())
-            .arg("-s")
-            .arg("copy-driver")
-            .arg(format!("DEST={}", s.display())),
-    );
-    fs::copy(root().join("Makefile"), s.join("Makefile")).unwrap();
+    copy_driver(&s);
     let llvm = llvm();
     let suffix = llvm.trim_start_matches("LLVM=");
     let tool = |name: &str| format!("{name}{}", if suffix == "1" { "" } else { suffix });
@@ -282,15 +287,7 @@ fn buildroot_post_build_install_is_found_by_modprobe() {
     let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("buildroot");
     let (src, target) = (work.join("eprog"), work.join("target"));
     let _ = fs::remove_dir_all(&work);
-    must(
-        Command::new("make")
-            .arg("-C")
-            .arg(root())
-            .arg("-s")
-            .arg("copy-driver")
-            .arg(format!("DEST={}", src.display())),
-    );
-    fs::copy(root().join("Makefile"), src.join("Makefile")).unwrap();
+    copy_driver(&src);
     // The README's post-build line.
     must(
         Command::new("make")

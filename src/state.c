@@ -43,6 +43,12 @@ static const char *const eprog_state_names[] = {
 
 static const char *const eprog_route_names[] = { "kernel-umd", "eprog-core" };
 
+/* @state as a uevent's variable. */
+static void eprog_state_env_of(char env[EPROG_STATE_ENV_LEN], enum eprog_helper_state state)
+{
+	snprintf(env, EPROG_STATE_ENV_LEN, "EPROG_STATE=%s", eprog_state_names[state]);
+}
+
 void eprog_state_set(enum eprog_helper_state state)
 {
 	char env[EPROG_STATE_ENV_LEN];
@@ -52,14 +58,13 @@ void eprog_state_set(enum eprog_helper_state state)
 	spin_lock(&eprog_state_lock);
 	WRITE_ONCE(eprog_state.state, state);
 	spin_unlock(&eprog_state_lock);
-	snprintf(env, sizeof(env), "EPROG_STATE=%s", eprog_state_names[state]);
+	eprog_state_env_of(env, state);
 	eprog_device_changed(env);
 }
 
 void eprog_state_env(char env[EPROG_STATE_ENV_LEN])
 {
-	snprintf(env, EPROG_STATE_ENV_LEN, "EPROG_STATE=%s",
-		 eprog_state_names[READ_ONCE(eprog_state.state)]);
+	eprog_state_env_of(env, READ_ONCE(eprog_state.state));
 }
 
 void eprog_state_run_began(pid_t pid)

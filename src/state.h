@@ -64,18 +64,19 @@ struct eprog_state {
 	atomic64_t counters[EPROG_NR_COUNTERS];
 };
 
-/* For the Rust code (state.rs). */
 /* Room for "EPROG_STATE=<state>", a uevent's variable. */
 #define EPROG_STATE_ENV_LEN 32
 
+/* For the Rust code (state.rs). */
 void eprog_state_set(enum eprog_helper_state state);
-/* The current state as a uevent's variable. */
-void eprog_state_env(char env[EPROG_STATE_ENV_LEN]);
 void eprog_state_run_began(pid_t pid);
 void eprog_state_run_ended(int exit_code, const char *text);
 void eprog_state_run_not_started(void);
 void eprog_state_restarting(unsigned int in_row);
 u64 eprog_state_count(enum eprog_counter counter, u64 n);
+
+/* For device.c: the current state as a uevent's variable. */
+void eprog_state_env(char env[EPROG_STATE_ENV_LEN]);
 
 /* The read-only attributes, for device.c's misc device. */
 extern const struct attribute_group eprog_state_group;

@@ -476,17 +476,16 @@ rm -f /tmp/race-*"
     assert_eq!(b.marker("rmmod"), "0", "log: {}", b.path.display());
     let writes: u32 = b.marker("writes").parse().unwrap();
     assert!(writes > 20, "only {writes} writes raced");
+    let answers = b.marker("answers");
     // The race was one of commands carried out, not only of refusals.
     assert!(
-        b.marker("answers")
-            .split_whitespace()
-            .any(|a| a == "write:-ok-"),
+        answers.split_whitespace().any(|a| a == "write:-ok-"),
         "no write was carried out; log: {}",
         b.path.display()
     );
     // Every answer is a clear one: done, a refusal by state, the stop
     // interrupted by nothing, or the attribute gone with the module.
-    for answer in b.marker("answers").split_whitespace() {
+    for answer in answers.split_whitespace() {
         assert!(
             [
                 "write:-ok-",

@@ -8,6 +8,12 @@
  * as the kernel gets user-space work done without eprog. make bench loads
  * it with both modes in the same boot.
  *
+ * mode=floor (one caller): the honest floor of a kernel caller, with no
+ * eprog at all: the kernel thread ping-pongs the channel's frames (a 12-byte
+ * header and "echo bench", a header and "bench" back) with a user process
+ * over a bare pipe each way, kernel_write() and kernel_read() on two FIFOs
+ * (@fifo ".req" and ".rep") whose other ends `pingpong serve` holds.
+ *
  * mode=steps (one caller), against eprog's step build only (src/steps.h):
  * where each round trip's time goes, from the stamps the build leaves for
  * the last call and the two its helper puts after each reply's bytes. The
@@ -16,6 +22,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/completion.h>
+#include <linux/fs.h>
 #include <linux/kthread.h>
 #include <linux/ktime.h>
 #include <linux/module.h>
@@ -29,7 +36,7 @@
 
 static char *mode = "eprog";
 module_param(mode, charp, 0444);
-MODULE_PARM_DESC(mode, "eprog (eprog_call), umh (call_usermodehelper per request) or steps");
+MODULE_PARM_DESC(mode, "eprog (eprog_call), umh (call_usermodehelper per request), floor or steps");
 
 static unsigned int calls = 1000;
 module_param(calls, uint, 0444);
@@ -43,8 +50,70 @@ static char *program = "/answer";
 module_param(program, charp, 0444);
 MODULE_PARM_DESC(program, "The per-request program of mode=umh (default /answer)");
 
+static char *fifo = "/tmp/floor";
+module_param(fifo, charp, 0444);
+MODULE_PARM_DESC(fifo, "mode=floor's FIFOs, <fifo>.req and <fifo>.rep (default /tmp/floor)");
+
 #define REQUEST "echo bench"
 #define ANSWER "bench"
+
+/* The channel's frame header (src/frame.rs): length, id, kind. */
+#define HEADER 12
+#define KIND_REQUEST 1
+
+/* mode=floor: the kernel's ends of the FIFOs. */
+static struct file *floor_req, *floor_rep;
+static u32 floor_id;
+
+/* One round trip of mode=floor: a request frame out, a reply frame back. */
+static int floor_call(void)
+{
+	char frame[HEADER + sizeof(REQUEST)] = { 0 };
+	u32 len = strlen(REQUEST), id = ++floor_id;
+	size_t want = HEADER + strlen(ANSWER), got = 0;
+	loff_t pos = 0;
+
+	memcpy(frame, &len, 4);
+	memcpy(frame + 4, &id, 4);
+	frame[8] = KIND_REQUEST;
+	memcpy(frame + HEADER, REQUEST, len);
+	if (kernel_write(floor_req, frame, HEADER + len, &pos) != HEADER + len)
+		return -EIO;
+	while (got < want) {
+		ssize_t n = kernel_read(floor_rep, frame + got, want - got, &pos);
+
+		if (n <= 0)
+			return n ? n : -EPIPE;
+		got += n;
+	}
+	return memcmp(frame + 4, &id, 4) || memcmp(frame + HEADER, ANSWER, strlen(ANSWER)) ?
+		-EIO : 0;
+}
+
+/* Opens mode=floor's FIFOs, in the order `pingpong serve` opens them. */
+static int floor_open(void)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s.req", fifo);
+	floor_req = filp_open(path, O_WRONLY, 0);
+	if (IS_ERR(floor_req))
+		return PTR_ERR(floor_req);
+	snprintf(path, sizeof(path), "%s.rep", fifo);
+	floor_rep = filp_open(path, O_RDONLY, 0);
+	if (IS_ERR(floor_rep)) {
+		filp_close(floor_req, NULL);
+		return PTR_ERR(floor_rep);
+	}
+	return 0;
+}
+
+/* Closing the request FIFO is `pingpong serve`'s end of file. */
+static void floor_close(void)
+{
+	filp_close(floor_req, NULL);
+	filp_close(floor_rep, NULL);
+}
 
 struct caller {
 	struct completion done;
@@ -66,6 +135,8 @@ static int one_call(void)
 		/* A wait status: the exit status is in bits 8-15. */
 		return status == strlen(ANSWER) << 8 ? 0 : -EIO;
 	}
+	if (!strcmp(mode, "floor"))
+		return floor_call();
 	len = eprog_call(REQUEST, strlen(REQUEST), reply, sizeof(reply), 5000);
 	if (len < 0)
 		return len;
@@ -186,10 +257,10 @@ static int __init eprog_call_bench_init(void)
 	struct caller *c;
 	u64 *ns, t0, elapsed;
 	unsigned int i, errors = 0, per = calls / max(callers, 1U);
-	bool steps = !strcmp(mode, "steps");
+	bool steps = !strcmp(mode, "steps"), floor = !strcmp(mode, "floor");
 	int ret = 0;
 
-	if (steps && callers != 1)
+	if ((steps || floor) && callers != 1)
 		return -EINVAL;
 	if (!callers || callers > 64 || !per)
 		return -EINVAL;
@@ -200,6 +271,11 @@ static int __init eprog_call_bench_init(void)
 	if (!ns || !c) {
 		ret = -ENOMEM;
 		goto out;
+	}
+	if (floor) {
+		ret = floor_open();
+		if (ret)
+			goto out;
 	}
 	t0 = ktime_get_ns();
 	for (i = 0; i < callers; i++) {
@@ -220,6 +296,8 @@ static int __init eprog_call_bench_init(void)
 		errors += c[i].errors;
 	}
 	elapsed = ktime_get_ns() - t0;
+	if (floor)
+		floor_close();
 	sort(ns, per * callers, sizeof(*ns), cmp_u64, NULL);
 	pr_info("mode=%s callers=%u calls=%u errors=%u elapsed_ns=%llu median_ns=%llu p99_ns=%llu\n",
 		mode, callers, per * callers, errors, elapsed,

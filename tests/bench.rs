@@ -388,25 +388,38 @@ while [ $round -lt {rounds} ]; do
     round=$((round + 1))
 done
 # Channel round trips: eprog's default helper, then one program per
-# request, in rounds that alternate them (as the relay's).
+# request, in rounds that alternate them (as the relay's); with one caller
+# also the floor, a kernel thread and 'pingpong serve' over bare FIFOs.
 insmod /tiny.ko interval_ms=100000
+mkfifo /tmp/floor.req /tmp/floor.rep
 round=0
 while [ $round -lt {rounds} ]; do
     for callers in {callers}; do
         runs='eprog {channel}'
         case $callers in 1|4) runs="$runs,umh {umh}";; esac
+        [ $callers != 1 ] || runs="$runs,floor {channel}"
         IFS=,; for run in $runs; do
             unset IFS; set -- $run
             dmesg -c > /dev/null
+            if [ $1 = floor ]; then /pingpong serve /tmp/floor & fi
             insmod /eprog_call_bench.ko mode=$1 calls=$2 callers=$callers
             rmmod eprog_call_bench
+            if [ $1 = floor ]; then wait $!; fi
             dmesg | sed -n 's/.*eprog_call_bench: \(mode=.*\)/@@ channel \1/p'
         done; unset IFS
-        # The floor (two processes, a pipe pair) and a user caller through
-        # /dev/eprog, with one caller, in the same rounds.
+        # A user caller's floor (two processes, a pipe pair) and a user
+        # caller through /dev/eprog, with one caller, in the same rounds.
         if [ $callers = 1 ]; then
             mark channel $(/pingpong pipe {channel})
             mark channel $(/pingpong dev {channel})
+            # The same helper with no timer (interval_ms=0): it waits for
+            # requests in read(), not in ppoll() with a timeout.
+            rmmod eprog; insmod /tiny.ko interval_ms=0
+            dmesg -c > /dev/null
+            insmod /eprog_call_bench.ko mode=eprog calls={channel}
+            rmmod eprog_call_bench
+            dmesg | sed -n 's/.*eprog_call_bench: mode=eprog \(.*\)/@@ channel mode=untimed \1/p'
+            rmmod eprog; insmod /tiny.ko interval_ms=100000
         fi
     done
     round=$((round + 1))
@@ -621,7 +634,12 @@ impl Results {
                 round.push(("umh", callers, umh));
             }
             if callers == 1 {
-                round.extend([("pipe", 1, channel), ("dev", 1, channel)]);
+                round.extend([
+                    ("floor", 1, channel),
+                    ("pipe", 1, channel),
+                    ("dev", 1, channel),
+                    ("untimed", 1, channel),
+                ]);
             }
         }
         assert_eq!(runs, round.repeat(plan.rounds), "channel runs measured");
@@ -698,20 +716,22 @@ impl Results {
         ]
     }
 
-    /// Per round, against the floor (the pipe ping-pong), one caller:
-    /// eprog's median round trip, its p99, and /dev/eprog's median.
-    fn floor_ratios(&self) -> [Vec<f64>; 3] {
-        let per_round = |mode: &str, f: fn(&ChannelRun) -> f64| -> Vec<f64> {
+    /// Per round, one caller, against its floor: eprog_call()'s median
+    /// round trip and its p99 against a kernel thread's over bare pipes,
+    /// and /dev/eprog's median against two processes' over a pipe pair.
+    fn floor_ratios(&self) -> [Vec<f64>; 4] {
+        let per_round = |mode: &str, floor: &str, f: fn(&ChannelRun) -> f64| -> Vec<f64> {
             self.channel_runs(mode, 1)
                 .iter()
-                .zip(self.channel_runs("pipe", 1))
+                .zip(self.channel_runs(floor, 1))
                 .map(|(r, floor)| f(r) / f(floor))
                 .collect()
         };
         [
-            per_round("eprog", |r| r.median_us),
-            per_round("eprog", |r| r.p99_us),
-            per_round("dev", |r| r.median_us),
+            per_round("eprog", "floor", |r| r.median_us),
+            per_round("eprog", "floor", |r| r.p99_us),
+            per_round("dev", "pipe", |r| r.median_us),
+            per_round("untimed", "floor", |r| r.median_us),
         ]
     }
 
@@ -774,10 +794,14 @@ impl Results {
              helper), and the kernel's way without eprog, one `call_usermodehelper(UMH_WAIT_PROC)` \
              per request of a static program that answers with its exit status \
              (`tests/helpers/src/answer.rs`, {} bytes, on the same runtime as eprog's helper: the \
-             per-request way at its best). In the same rounds, with one caller: the floor, two \
-             user processes ping-ponging the same frames (a 12-byte header and the payload) over a \
-             pair of pipes, the least any design with a resident helper behind a pipe can take; \
-             and a user process calling the helper through `/dev/eprog` (one write, one read).\n\n\
+             per-request way at its best). In the same rounds, with one caller: the floor of a \
+             kernel caller, the same kind of kernel thread ping-ponging the same frames (a 12-byte \
+             header and the payload) with a user process over a bare pipe each way \
+             (`kernel_write()`/`kernel_read()` on two FIFOs, no eprog: `mode=floor`, and \
+             `pingpong serve` in `tests/helpers/pingpong.c`), the least any design with a resident \
+             helper behind pipes can take; a user process calling the helper through `/dev/eprog` \
+             (one write, one read); and its floor, two user processes ping-ponging the same \
+             frames over a pair of pipes.\n\n\
              | way | callers | calls | calls/s | median µs | p99 µs |\n\
              | --- | ---: | ---: | ---: | ---: | ---: |\n",
             plan.rounds,
@@ -788,8 +812,10 @@ impl Results {
             fs::metadata(env!("EPROG_ANSWER")).unwrap().len(),
         );
         let mut rows = vec![
-            ("pipe", 1, plan.channel_calls),
+            ("floor", 1, plan.channel_calls),
             ("eprog", 1, plan.channel_calls),
+            ("untimed", 1, plan.channel_calls),
+            ("pipe", 1, plan.channel_calls),
             ("dev", 1, plan.channel_calls),
             ("umh", 1, plan.umh_calls),
             ("umh", 4, plan.umh_calls),
@@ -801,8 +827,10 @@ impl Results {
         );
         for (mode, callers, calls) in rows {
             let way = match mode {
-                "pipe" => "the floor: two processes, a pipe pair",
+                "floor" => "the floor: a kernel thread and a process, bare pipes",
+                "pipe" => "a user caller's floor: two processes, a pipe pair",
                 "eprog" => "eprog_call(), the channel",
+                "untimed" => "eprog_call(), the helper with no timer (interval_ms=0)",
                 "dev" => "a process through /dev/eprog",
                 _ => "call_usermodehelper per request",
             };
@@ -815,23 +843,28 @@ impl Results {
             );
         }
         let [latency, one, four] = self.channel_ratios();
-        let [to_floor, p99_to_floor, dev_to_floor] = self.floor_ratios();
+        let [to_floor, p99_to_floor, dev_to_floor, untimed_to_floor] = self.floor_ratios();
         let _ = writeln!(
             md,
             "\nMedians over {} rounds that alternate the ways. eprog's round trip is \
              **{:.0}x** faster than a program per request (median latencies, one caller; per \
              round {latency:.1?}); it makes **{:.0}x** the calls per second with one caller \
-             ({one:.1?}) and **{:.0}x** with four ({four:.1?}). Against the floor, two user \
-             processes ping-ponging the same frames over a pair of pipes \
-             (`tests/helpers/pingpong.c`), eprog's median round trip is **{:.1}x** it (per \
-             round {to_floor:.1?}), its p99 {:.1}x ({p99_to_floor:.1?}); a user process \
-             calling through `/dev/eprog` takes {:.1}x the floor ({dev_to_floor:.1?}).",
+             ({one:.1?}) and **{:.0}x** with four ({four:.1?}). Against the floor, a kernel \
+             thread and a user process over bare pipes, eprog's median round trip is \
+             **{:.2}x** it (per round {to_floor:.2?}; the goal is at most 1.2x), its p99 \
+             **{:.2}x** ({p99_to_floor:.2?}). The default helper waits for requests in \
+             `ppoll()` with its timer's timeout; the same helper with no timer \
+             (`interval_ms=0`) waits in `read()`, as the floor's process does, and eprog's \
+             median is then {:.2}x the floor ({untimed_to_floor:.2?}). A user process calling \
+             through `/dev/eprog` takes {:.2}x its own floor, two processes over a pipe pair \
+             ({dev_to_floor:.2?}).",
             plan.rounds,
             median(&latency),
             median(&one),
             median(&four),
             median(&to_floor),
             median(&p99_to_floor),
+            median(&untimed_to_floor),
             median(&dev_to_floor),
         );
         let scaling: Vec<String> = CALLERS
@@ -871,10 +904,14 @@ impl Results {
                 median(&per_round)
             );
         }
+        let eprog = self.channel_median("eprog", 1, |r| r.median_us);
+        let floor = self.channel_median("floor", 1, |r| r.median_us);
         let _ = writeln!(
             md,
-            "| all | the steps' medians added up (eprog_call()'s own median: {:.1}) | {sum:.1} | |",
-            self.channel_median("eprog", 1, |r| r.median_us)
+            "| all | the steps' medians added up (eprog_call()'s own median: {eprog:.1}) | {sum:.1} | |\n\
+             | floor | the same round trip with no eprog: a kernel thread and a process, bare pipes | {floor:.1} | |\n\
+             | eprog's own | eprog_call()'s median less the floor's: what the channel adds | {:.1} | |",
+            eprog - floor
         );
         let launcher = self.helpers[0].blob.with_file_name("eprog_launch");
         let per_round: Vec<f64> = self
@@ -935,7 +972,13 @@ impl Results {
             median(&self.latencies_us),
             percentile(&self.latencies_us, 0.99)
         );
-        for (mode, callers) in [("eprog", 1), ("umh", 1), ("eprog", 4), ("umh", 4)] {
+        for (mode, callers) in [
+            ("eprog", 1),
+            ("floor", 1),
+            ("umh", 1),
+            ("eprog", 4),
+            ("umh", 4),
+        ] {
             let _ = writeln!(
                 csv,
                 "#{mode}_{callers}_median_us,{:.1}\n#{mode}_{callers}_calls_per_s,{:.0}",

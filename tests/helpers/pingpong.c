@@ -8,8 +8,11 @@
  *                         helper behind a pipe;
  *   pingpong dev CALLS    a process calls the helper through /dev/eprog
  *                         ("echo bench": one write, then read to the end,
- *                         on one open file).
- * Prints what bench/eprog_call_bench.c logs, for one caller:
+ *                         on one open file);
+ *   pingpong serve FIFO   the user end of bench/eprog_call_bench.c's
+ *                         mode=floor: answers the request frames read from
+ *                         FIFO.req on FIFO.rep until end of file.
+ * pipe and dev print what bench/eprog_call_bench.c logs, for one caller:
  *   mode=<pipe|dev> callers=1 calls=N errors=E elapsed_ns=T median_ns=M p99_ns=P
  */
 #include <fcntl.h>
@@ -100,6 +103,24 @@ static int dev_call(int fd)
 	return got == 5 && !memcmp(reply, "bench", 5) ? 0 : -1;
 }
 
+/* The kernel opens FIFO.req first, then FIFO.rep: the same order. */
+static int serve(const char *fifo)
+{
+	char req[256], rep[256];
+	int in, out;
+
+	snprintf(req, sizeof(req), "%s.req", fifo);
+	snprintf(rep, sizeof(rep), "%s.rep", fifo);
+	in = open(req, O_RDONLY);
+	out = open(rep, O_WRONLY);
+	if (in < 0 || out < 0) {
+		perror(fifo);
+		return 1;
+	}
+	answer(in, out);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int pipe_mode = argc == 3 && !strcmp(argv[1], "pipe");
@@ -108,8 +129,10 @@ int main(int argc, char **argv)
 	uint64_t *ns, start;
 	pid_t child = -1;
 
+	if (argc == 3 && !strcmp(argv[1], "serve"))
+		return serve(argv[2]);
 	if (argc != 3 || (!pipe_mode && strcmp(argv[1], "dev"))) {
-		fprintf(stderr, "usage: %s pipe|dev CALLS\n", argv[0]);
+		fprintf(stderr, "usage: %s pipe|dev CALLS, or %s serve FIFO\n", argv[0], argv[0]);
 		return 2;
 	}
 	calls = strtoul(argv[2], NULL, 10);

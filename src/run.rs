@@ -85,7 +85,7 @@ impl Worker {
                 Run::Ended(status)
             }
             Some(Outcome::NotStarted(e)) => {
-                state::run_not_started();
+                state::run_not_started(e);
                 Run::StartFailed(e)
             }
             // Cannot be: a start that succeeded took the helper's process.

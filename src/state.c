@@ -84,13 +84,6 @@ void eprog_state_run_ended(int exit_code, const char *text)
 	spin_unlock(&eprog_state_lock);
 }
 
-void eprog_state_run_not_started(void)
-{
-	spin_lock(&eprog_state_lock);
-	WRITE_ONCE(eprog_state.pid, 0);
-	spin_unlock(&eprog_state_lock);
-}
-
 /* @in_row is 0 when a run ended a row or an operator started the helper. */
 void eprog_state_restarting(unsigned int in_row)
 {

@@ -71,7 +71,6 @@ struct eprog_state {
 void eprog_state_set(enum eprog_helper_state state);
 void eprog_state_run_began(pid_t pid);
 void eprog_state_run_ended(int exit_code, const char *text);
-void eprog_state_run_not_started(void);
 void eprog_state_restarting(unsigned int in_row);
 u64 eprog_state_count(enum eprog_counter counter, u64 n);
 

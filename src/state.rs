@@ -45,11 +45,17 @@ pub(crate) fn run_began(pid: i32) {
     unsafe { bindings::eprog_state_run_began(pid) };
 }
 
-/// The run's helper never ran (its confinement or exec failed): there is
-/// no helper, so no pid and no run time.
-pub(crate) fn run_not_started() {
-    // SAFETY: No preconditions.
-    unsafe { bindings::eprog_state_run_not_started() };
+/// The run's helper never ran (its confinement or exec failed, and the
+/// launcher's child exited with the errno `e`): there is no helper, so no
+/// pid and no run time, and the last exit says why.
+pub(crate) fn run_not_started(e: Error) {
+    let text = CString::try_from_fmt(kernel_api::fmt!("failed to start: {:?}", e));
+    let text = text.as_deref().unwrap_or(kernel::c_str!("?"));
+    // The launcher's child's wait status: it exited with the errno.
+    let status = (-e.to_errno()) << 8;
+    // SAFETY: `text` is NUL-terminated and lives during the call, which
+    // copies it.
+    unsafe { bindings::eprog_state_run_ended(status, text.as_char_ptr()) };
 }
 
 /// The run ended so.

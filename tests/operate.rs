@@ -86,7 +86,7 @@ fn state_and_control_follow_the_helper_as_the_log_tells() {
     let ko = module_with_blob("operate", Path::new(env!("EPROG_CHANNEL_HELPER")));
     let body = format!(
         "{CALL_SHELL}{STATE_SHELL}chmod 755 /client
-load autostart=0 call_timeout_ms=1000 restart_limit=3
+load autostart=0 call_timeout_ms=1000 restart_limit=3 helper_nofile=128
 listen
 show held
 mark held-started $(dmesg | grep -c 'helper eprog_user started')
@@ -125,6 +125,16 @@ mark nocap \"$(/client write-without-cap $d/control stop)\"
 mark bad-kept-pid $([ \"$(cat $d/pid)\" = \"$pid\" ] && echo yes || echo no)
 show end
 states
+# A start whose exec never happens: the launcher's child cannot set the
+# open files limit (128) above fs.nr_open (64) and exits with EPERM.
+echo 64 > /proc/sys/fs/nr_open
+ctl restart-unconfinable restart
+wait_state failed unconfinable
+show unconfinable
+mark unconfinable-helpers $(procs | grep -c eprog_user)
+echo 1048576 > /proc/sys/fs/nr_open
+ctl start-confinable start
+wait_state running confinable
 unload
 rm -f /tmp/req-* /tmp/err-*"
     );
@@ -181,9 +191,11 @@ rm -f /tmp/req-* /tmp/err-*"
         ["eprog: late reply to call 3 dropped (1 so far)"]
     );
     assert_eq!(b.kernel_lines("eprog: protocol error 1:").len(), 1);
+    // The protocol error's restart, then the three of the failed starts
+    // below.
     assert_eq!(
         b.kernel_lines("eprog: restarting the helper"),
-        ["eprog: restarting the helper (1 of 3)"]
+        [1, 1, 2, 3].map(|n| format!("eprog: restarting the helper ({n} of 3)"))
     );
 
     // Stop holds it; calls fail with ESHUTDOWN until start.
@@ -211,10 +223,11 @@ rm -f /tmp/req-* /tmp/err-*"
             .len(),
         1
     );
+    // This restart, and the one into the failed starts below.
     assert_eq!(
         b.kernel_lines("eprog: starting the helper again for the operator")
             .len(),
-        1
+        2
     );
 
     // Bad writes: a clear errno, nothing changed.
@@ -236,6 +249,29 @@ rm -f /tmp/req-* /tmp/err-*"
     );
     assert_eq!(end["counters/records_relayed"], "1");
     assert_eq!(end["counters/records_suppressed"], "0");
+
+    // Starts that fail before the helper's exec leave no pid and no run
+    // time behind, and the restart policy gives up on them as on a crash.
+    assert_eq!(b.marker("restart-unconfinable"), "write: ok");
+    let failed = shown(&b, "unconfinable");
+    assert_eq!(failed["state"], "failed", "log: {path}");
+    assert_eq!(
+        failed["pid"], "0",
+        "a pid left by a failed exec; log: {path}"
+    );
+    assert_eq!(failed["run_ms"], "0", "a run time left by a failed exec");
+    assert_eq!(failed["restarts_in_row"], "3");
+    assert_eq!(failed["restarts"], "4");
+    assert_eq!(failed["last_exit"], "failed to start: EPERM");
+    assert_eq!(b.marker("unconfinable-helpers"), "0");
+    assert_eq!(
+        b.kernel_lines("eprog: starting the helper failed: EPERM")
+            .len(),
+        4,
+        "the restart and its 3 retries; log: {path}"
+    );
+    assert_eq!(b.marker("start-confinable"), "write: ok");
+    assert_eq!(b.marker("confinable-state"), "running");
 
     // One uevent per change after the device came: the protocol error's
     // restart, stop, start, restart.

@@ -26,8 +26,8 @@ python () {
 # module-rust: module.bbclass's compile and install (make in ${S} with
 # KERNEL_SRC, O=${STAGING_KERNEL_BUILDDIR}, then modules_install with
 # MODLIB and DEPMOD=echo), rust-native, and KRUSTFLAGS. It skips the
-# recipe unless the build has the kernel's Rust support on (see your
-# release's module-rust.bbclass for the switch).
+# recipe unless the kernel's Rust support is on: as oe-core's class was
+# read (738afd4), unless KERNEL_RUST_SUPPORT holds "True".
 inherit module-rust
 
 # As the upstream skeleton recipe (rust-out-of-tree-module).

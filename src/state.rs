@@ -49,23 +49,26 @@ pub(crate) fn run_began(pid: i32) {
 /// launcher's child exited with the errno `e`): there is no helper, so no
 /// pid and no run time, and the last exit says why.
 pub(crate) fn run_not_started(e: Error) {
-    let text = CString::try_from_fmt(kernel_api::fmt!("failed to start: {:?}", e));
-    let text = text.as_deref().unwrap_or(kernel::c_str!("?"));
     // The launcher's child's wait status: it exited with the errno.
-    let status = (-e.to_errno()) << 8;
-    // SAFETY: `text` is NUL-terminated and lives during the call, which
-    // copies it.
-    unsafe { bindings::eprog_state_run_ended(status, text.as_char_ptr()) };
+    let text = CString::try_from_fmt(kernel_api::fmt!("failed to start: {:?}", e));
+    ended((-e.to_errno()) << 8, text);
 }
 
 /// The run ended so.
 pub(crate) fn run_ended(status: ExitStatus) {
-    // As the log says it; cut to the record's field if need be.
-    let text = CString::try_from_fmt(kernel_api::fmt!("{}", status));
+    ended(
+        status.wait_status(),
+        CString::try_from_fmt(kernel_api::fmt!("{}", status)),
+    );
+}
+
+/// No helper runs any more: the last one's wait status, and how the log
+/// said it ended (cut to the record's field if need be).
+fn ended(status: i32, text: Result<CString>) {
     let text = text.as_deref().unwrap_or(kernel::c_str!("?"));
     // SAFETY: `text` is NUL-terminated and lives during the call, which
     // copies it.
-    unsafe { bindings::eprog_state_run_ended(status.wait_status(), text.as_char_ptr()) };
+    unsafe { bindings::eprog_state_run_ended(status, text.as_char_ptr()) };
 }
 
 /// The supervisor restarts the helper, the `in_row`th time in a row; 0

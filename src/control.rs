@@ -10,13 +10,13 @@
 use kernel::new_condvar;
 use kernel::new_mutex;
 use kernel::prelude::*;
-use kernel::sync::{CondVar, CondVarTimeoutResult, Mutex};
+use kernel::sync::{Arc, CondVar, CondVarTimeoutResult, Mutex};
 use kernel::time::msecs_to_jiffies;
 
 use crate::bindings;
 use crate::kernel_api::code;
 use crate::process::Signaller;
-use crate::state::{self, HelperState};
+use crate::state::{HelperState, State};
 
 /// A command written to the control attribute.
 #[derive(Clone, Copy)]
@@ -82,11 +82,13 @@ pub(crate) struct Control {
     /// `wants` changed: for the supervisor, and for a `stop` that waits.
     #[pin]
     changed: CondVar,
+    /// Where the reported state goes.
+    state: Arc<State>,
 }
 
 impl Control {
-    /// Wants the helper up if `autostart`.
-    pub(crate) fn new(autostart: bool) -> impl PinInit<Self> {
+    /// Wants the helper up if `autostart`; reports to `state`.
+    pub(crate) fn new(autostart: bool, state: Arc<State>) -> impl PinInit<Self> {
         pin_init!(Self {
             commands <- new_mutex!(()),
             wants <- new_mutex!(Wants {
@@ -98,6 +100,7 @@ impl Control {
                 state: HelperState::Stopped,
             }),
             changed <- new_condvar!(),
+            state,
         })
     }
 
@@ -162,7 +165,7 @@ impl Control {
         wants.active |= matches!(state, HelperState::Starting);
         drop(wants);
         self.changed.notify_all();
-        state::set(state);
+        self.state.set(state);
     }
 
     /// The supervisor gives up on the helper after a run: it is held down
@@ -177,7 +180,7 @@ impl Control {
         wants.state = state;
         drop(wants);
         self.changed.notify_all();
-        state::set(state);
+        self.state.set(state);
     }
 
     /// Sleeps until the helper is wanted up; false if the owner is stopping

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The channel's doors: eprog_call() for other modules (eprog.h), and the
- * misc device /dev/eprog for user space and scripts, root only. On the
+ * A helper's doors: its misc device, /dev/eprog for the default helper,
+ * for user space and scripts, root only, with the helper's view and control
+ * in sysfs; and, for the default helper, eprog_call() for other modules
+ * (eprog.h). In C for the file operations and the static attribute tables,
+ * which the 6.12 kernel crate has no abstraction for. On the
  * device, write() is one call: it sends the request and returns once the
  * reply is there (or fails with the call's errno); read() then returns the
  * reply, and end of file after it. One call at a time per open file; open
@@ -26,24 +29,32 @@ static unsigned int call_timeout_ms = 5000;
 module_param(call_timeout_ms, uint, 0644);
 MODULE_PARM_DESC(call_timeout_ms, "Timeout of a call through /dev/eprog, in ms (default 5000)");
 
-/* The Rust channel and control, while the device is registered. */
-static const void *eprog_channel;
-static const void *eprog_control;
+/* A helper's registered device. */
+struct eprog_device {
+	struct miscdevice misc;
+	char name[EPROG_NAME_LEN + 8];	/* the misc device's */
+	const void *doors;	/* Rust's (device.rs) */
+	struct eprog_state *state;
+};
+
+/* The doors of the helper that eprog_call() calls, while registered. */
+static const void *eprog_call_doors;
 
 ssize_t eprog_call(const void *request, size_t request_len, void *reply,
 		   size_t reply_size, unsigned int timeout_ms)
 {
-	const void *channel = READ_ONCE(eprog_channel);
+	const void *doors = READ_ONCE(eprog_call_doors);
 
-	if (!channel)
+	if (!doors)
 		return -ENODEV;
-	return eprog_channel_call(channel, request, request_len, reply,
+	return eprog_channel_call(doors, request, request_len, reply,
 				  reply_size, timeout_ms);
 }
 EXPORT_SYMBOL_GPL(eprog_call);
 
-/* An open /dev/eprog: the last call's reply. */
+/* An open device: its helper's doors and the last call's reply. */
 struct eprog_file {
+	const void *doors;
 	struct mutex lock;	/* one call at a time */
 	size_t len;		/* the reply's length */
 	size_t pos;		/* how much of it was read */
@@ -52,6 +63,9 @@ struct eprog_file {
 
 static int eprog_open(struct inode *inode, struct file *file)
 {
+	/* misc_open() set it to the device opened. */
+	struct eprog_device *edev = container_of(file->private_data,
+						 struct eprog_device, misc);
 	struct eprog_file *f;
 
 	if (!capable(CAP_SYS_ADMIN))
@@ -59,6 +73,7 @@ static int eprog_open(struct inode *inode, struct file *file)
 	f = kvzalloc(struct_size(f, reply, EPROG_MESSAGE_MAX), GFP_KERNEL);
 	if (!f)
 		return -ENOMEM;
+	f->doors = edev->doors;
 	mutex_init(&f->lock);
 	file->private_data = f;
 	return 0;
@@ -94,8 +109,8 @@ static ssize_t eprog_write(struct file *file, const char __user *buf,
 		goto out;
 	f->len = 0;
 	f->pos = 0;
-	ret = eprog_call(request, count, f->reply, EPROG_MESSAGE_MAX,
-			 READ_ONCE(call_timeout_ms));
+	ret = eprog_channel_call(f->doors, request, count, f->reply,
+				 EPROG_MESSAGE_MAX, READ_ONCE(call_timeout_ms));
 	if (ret >= 0) {
 		f->len = ret;
 		ret = count;
@@ -143,6 +158,7 @@ static ssize_t control_store(struct device *dev, struct device_attribute *attr,
 		[EPROG_CONTROL_STOP] = "stop",
 		[EPROG_CONTROL_RESTART] = "restart",
 	};
+	struct eprog_device *edev = dev_get_drvdata(dev);
 	int word, ret;
 
 	if (!capable(CAP_SYS_ADMIN))
@@ -150,7 +166,7 @@ static ssize_t control_store(struct device *dev, struct device_attribute *attr,
 	word = sysfs_match_string(words, buf);
 	if (word < 0)
 		return -EINVAL;
-	ret = eprog_control_command(READ_ONCE(eprog_control), word);
+	ret = eprog_control_command(edev->doors, word);
 	return ret ?: count;
 }
 static DEVICE_ATTR_WO(control);
@@ -172,49 +188,45 @@ static const struct attribute_group *eprog_groups[] = {
 	NULL,
 };
 
-static struct miscdevice eprog_misc = {
-	.minor	= MISC_DYNAMIC_MINOR,
-	.name	= "eprog",
-	.fops	= &eprog_fops,
-	.mode	= 0600,
-	.groups	= eprog_groups,
-};
-
-/* Whether eprog_misc is registered, for the uevents of state changes. */
-static DEFINE_MUTEX(eprog_misc_lock);
-static bool eprog_misc_registered;
-
-/* Sends a KOBJ_CHANGE uevent with @env (KEY=value), under eprog_misc_lock. */
-static void eprog_misc_uevent(char *env)
+/* misc_register() made the misc device its device's driver data. */
+struct eprog_state *eprog_device_state(struct device *dev)
 {
-	char *envp[2] = { env, NULL };
+	struct miscdevice *misc = dev_get_drvdata(dev);
 
-	kobject_uevent_env(&eprog_misc.this_device->kobj, KOBJ_CHANGE, envp);
+	return container_of(misc, struct eprog_device, misc)->state;
 }
 
-int eprog_device_register(const void *channel, const void *control)
+/*
+ * Registers the device @name (its misc device's name) for @doors and
+ * @state; eprog_call() calls it if @serves_eprog_call.
+ */
+int eprog_device_register(const char *name, const void *doors,
+			  struct eprog_state *state, bool serves_eprog_call,
+			  struct eprog_device **out)
 {
-	char env[EPROG_STATE_ENV_LEN];
+	struct eprog_device *edev;
 	int ret;
 
-	WRITE_ONCE(eprog_channel, channel);
-	WRITE_ONCE(eprog_control, control);
-	ret = misc_register(&eprog_misc);
+	edev = kzalloc(sizeof(*edev), GFP_KERNEL);
+	if (!edev)
+		return -ENOMEM;
+	strscpy(edev->name, name);
+	edev->doors = doors;
+	edev->state = state;
+	edev->misc.minor = MISC_DYNAMIC_MINOR;
+	edev->misc.name = edev->name;
+	edev->misc.fops = &eprog_fops;
+	edev->misc.mode = 0600;
+	edev->misc.groups = eprog_groups;
+	ret = misc_register(&edev->misc);
 	if (ret) {
-		WRITE_ONCE(eprog_channel, NULL);
-		WRITE_ONCE(eprog_control, NULL);
+		kfree(edev);
 		return ret;
 	}
-	mutex_lock(&eprog_misc_lock);
-	eprog_misc_registered = true;
-	/*
-	 * The changes before this one went to no device: the state now, for a
-	 * udev rule that waits for it (after insmod, or at boot for =y).
-	 * Under the lock: a change made meanwhile goes out after it.
-	 */
-	eprog_state_env(env);
-	eprog_misc_uevent(env);
-	mutex_unlock(&eprog_misc_lock);
+	eprog_state_attach(state, edev->misc.this_device);
+	if (serves_eprog_call)
+		WRITE_ONCE(eprog_call_doors, doors);
+	*out = edev;
 	return 0;
 }
 
@@ -223,25 +235,11 @@ int eprog_device_register(const void *channel, const void *control)
  * hold eprog, so it cannot be unloading. misc_deregister() waits for a
  * control write under way.
  */
-void eprog_device_unregister(void)
+void eprog_device_unregister(struct eprog_device *edev)
 {
-	mutex_lock(&eprog_misc_lock);
-	eprog_misc_registered = false;
-	mutex_unlock(&eprog_misc_lock);
-	misc_deregister(&eprog_misc);
-	WRITE_ONCE(eprog_channel, NULL);
-	WRITE_ONCE(eprog_control, NULL);
-}
-
-/*
- * Sends a KOBJ_CHANGE uevent with @env (KEY=value) for the device, if it
- * is registered. Only the supervisor thread calls it, never a control
- * write (which unregistering waits for).
- */
-void eprog_device_changed(char *env)
-{
-	mutex_lock(&eprog_misc_lock);
-	if (eprog_misc_registered)
-		eprog_misc_uevent(env);
-	mutex_unlock(&eprog_misc_lock);
+	if (READ_ONCE(eprog_call_doors) == edev->doors)
+		WRITE_ONCE(eprog_call_doors, NULL);
+	eprog_state_detach(edev->state);
+	misc_deregister(&edev->misc);
+	kfree(edev);
 }

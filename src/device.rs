@@ -1,57 +1,82 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The doors: the channel's, `/dev/eprog` and `eprog_call()`, and the
+//! A helper's doors: the channel's, its device (`/dev/eprog` for the
+//! default helper) and, for the default helper, `eprog_call()`; and the
 //! operator's, the `control` attribute: registered here, written in C
 //! (`device.c`), since the 6.12 `kernel` crate has no misc device; they
 //! call [`Channel::call`] through [`eprog_channel_call`] and
 //! [`Control::command`] through [`eprog_control_command`]. Every call is
 //! counted here, the one place all calls pass (`state.rs`).
 
+use core::ptr::NonNull;
 use kernel::error::to_result;
 use kernel::ffi::{c_int, c_uint, c_void};
 use kernel::prelude::*;
+use kernel::str::CStr;
 use kernel::sync::Arc;
 
 use crate::bindings;
 use crate::channel::Channel;
 use crate::control::{Command, Control};
 use crate::kernel_api::code;
-use crate::state::{self, Counter};
+use crate::state::{Counter, State};
 
-/// The registered device. Dropping it unregisters it.
+/// What `device.c` reaches a helper through.
+pub(crate) struct Doors {
+    pub(crate) channel: Arc<Channel>,
+    pub(crate) control: Arc<Control>,
+    pub(crate) state: Arc<State>,
+}
+
+/// A registered device. Dropping it unregisters it.
 ///
 /// # Invariants
 ///
-/// `device.c` holds pointers to `*channel` and `*control` while this value
-/// lives.
+/// `device` is registered by `eprog_device_register` with pointers to
+/// `*doors` and to its state's record, which `device.c` holds while this
+/// value lives.
 pub(crate) struct Device {
-    _channel: Arc<Channel>,
-    _control: Arc<Control>,
+    device: NonNull<bindings::eprog_device>,
+    _doors: KBox<Doors>,
 }
 
+// SAFETY: `device` may be unregistered from any thread; `Doors` is `Send`.
+unsafe impl Send for Device {}
+// SAFETY: `&Device` gives access to nothing.
+unsafe impl Sync for Device {}
+
 impl Device {
-    /// Registers `/dev/eprog` and `eprog_call()` for `channel`, and the
-    /// control attribute for `control`.
-    pub(crate) fn register(channel: Arc<Channel>, control: Arc<Control>) -> Result<Self> {
-        let channel_ptr: *const Channel = &*channel;
-        let control_ptr: *const Control = &*control;
-        // SAFETY: Both pointers stay valid while the new value keeps their
-        // `Arc`s, until its `Drop` unregisters.
+    /// Registers the device `name` for `doors`, with its view and control
+    /// attributes; `eprog_call()` calls it too if `serves_eprog_call`.
+    pub(crate) fn register(name: &CStr, doors: Doors, serves_eprog_call: bool) -> Result<Self> {
+        let doors = KBox::new(doors, GFP_KERNEL)?;
+        let doors_ptr: *const Doors = &*doors;
+        let mut device = core::ptr::null_mut();
+        // SAFETY: `name` is NUL-terminated (copied); both pointers stay valid
+        // while the new value keeps `doors` (boxed: its address holds) and,
+        // in it, the state's `Arc`, until its `Drop` unregisters.
         to_result(unsafe {
-            bindings::eprog_device_register(channel_ptr.cast(), control_ptr.cast())
+            bindings::eprog_device_register(
+                name.as_char_ptr(),
+                doors_ptr.cast(),
+                doors.state.as_ptr(),
+                serves_eprog_call,
+                &mut device,
+            )
         })?;
+        let device = NonNull::new(device).ok_or(EINVAL)?;
         Ok(Self {
-            _channel: channel,
-            _control: control,
+            device,
+            _doors: doors,
         })
     }
 }
 
 impl Drop for Device {
     fn drop(&mut self) {
-        // SAFETY: Registered by `register`; no call is under way (see
-        // device.c), and none can start after this.
-        unsafe { bindings::eprog_device_unregister() };
+        // SAFETY: Registered by `register` (invariant); no call is under way
+        // (see device.c), and none can start after this.
+        unsafe { bindings::eprog_device_unregister(self.device.as_ptr()) };
     }
 }
 
@@ -62,28 +87,28 @@ impl Drop for Device {
 ///
 /// # Safety
 ///
-/// `channel` is the pointer `device.c` got from [`Device::register`], still
+/// `doors` is the pointer `device.c` got from [`Device::register`], still
 /// registered; `request` is valid for reads of `request_len` bytes and
 /// `reply` for writes of `reply_size` bytes, or null with a length of 0.
 #[no_mangle]
 unsafe extern "C" fn eprog_channel_call(
-    channel: *const c_void,
+    doors: *const c_void,
     request: *const c_void,
     request_len: usize,
     reply: *mut c_void,
     reply_size: usize,
     timeout_ms: c_uint,
 ) -> isize {
-    state::count(Counter::Calls, 1);
+    // SAFETY: By the function's safety requirements.
+    let Doors { channel, state, .. } = unsafe { &*doors.cast::<Doors>() };
+    state.count(Counter::Calls, 1);
     let failed = |e: Error| {
-        state::count_failed(e);
+        state.count_failed(e);
         e.to_errno() as isize
     };
     if (request.is_null() && request_len > 0) || (reply.is_null() && reply_size > 0) {
         return failed(EINVAL);
     }
-    // SAFETY: By the function's safety requirements.
-    let channel = unsafe { &*channel.cast::<Channel>() };
     let answer = if request_len == 0 {
         channel.call(&[], timeout_ms)
     } else {
@@ -116,12 +141,12 @@ unsafe extern "C" fn eprog_channel_call(
 ///
 /// # Safety
 ///
-/// `control` is the pointer `device.c` got from [`Device::register`], still
+/// `doors` is the pointer `device.c` got from [`Device::register`], still
 /// registered.
 #[no_mangle]
-unsafe extern "C" fn eprog_control_command(control: *const c_void, word: c_uint) -> c_int {
+unsafe extern "C" fn eprog_control_command(doors: *const c_void, word: c_uint) -> c_int {
     // SAFETY: By the function's safety requirements.
-    let control = unsafe { &*control.cast::<Control>() };
+    let control = unsafe { &(*doors.cast::<Doors>()).control };
     let result = Command::from_word(word)
         .ok_or(EINVAL)
         .and_then(|command| control.command(command));

@@ -34,6 +34,7 @@ mod file;
 // Also the host crate's public API (for its tests), hence `pub` items.
 #[allow(unreachable_pub)]
 mod frame;
+mod helper;
 mod inbound;
 mod kernel_api;
 mod params;
@@ -48,11 +49,7 @@ mod steps;
 mod supervisor;
 mod umd;
 
-use channel::Channel;
-use control::Control;
-use device::Device;
-use kernel::sync::Arc;
-use supervisor::Supervisor;
+use helper::{Doorway, Helper};
 
 /// `module!` for this module, with the author key of the target kernel's
 /// `module!` (see `kernel_api.rs`).
@@ -79,38 +76,25 @@ const HELPER_NAME: &CStr = kernel::c_str!("eprog_user");
 /// The launcher's name in the same tmpfs (see `umh/src/launch.rs`).
 const LAUNCHER_NAME: &CStr = kernel::c_str!("eprog_launch");
 
-/// Fields drop in order: the doors close, then the helper ends.
+/// The default helper's name, in the list of helpers (`state.rs`).
+const DEFAULT_NAME: &CStr = kernel::c_str!("eprog");
+
 struct Eprog {
-    _device: Device,
-    _supervisor: Supervisor,
+    _helper: Helper,
 }
 
 impl kernel::Module for Eprog {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         let params = params::Params::get()?;
         pr_info!("starting the helper with {}\n", umd::ROUTE);
-        let helper = blob::load(LAUNCHER_NAME, HELPER_NAME)
+        let umd = blob::load(LAUNCHER_NAME, HELPER_NAME)
             .inspect_err(|e| pr_err!("loading the helper failed: {:?}\n", e))?;
-        let channel = Arc::pin_init(
-            Channel::new(params.max_inflight, params.max_message)?,
-            GFP_KERNEL,
-        )?;
-        let control = Arc::pin_init(Control::new(params.autostart), GFP_KERNEL)?;
-        if !params.autostart {
-            pr_info!(
-                "autostart=0: the helper waits for 'start' in /sys/class/misc/eprog/control\n"
-            );
-            // Calls fail until then.
-            channel.close();
-        }
-        let supervisor = Supervisor::spawn(helper, params, channel.clone(), control.clone())
-            .inspect_err(|e| pr_err!("starting the supervisor failed: {:?}\n", e))?;
-        supervisor.wait_for_first_line()?;
-        let device = Device::register(channel, control)
-            .inspect_err(|e| pr_err!("registering /dev/eprog failed: {:?}\n", e))?;
+        let doorway = Doorway {
+            device: DEFAULT_NAME,
+            serves_eprog_call: true,
+        };
         Ok(Eprog {
-            _device: device,
-            _supervisor: supervisor,
+            _helper: Helper::start(DEFAULT_NAME, umd, params, doorway)?,
         })
     }
 }

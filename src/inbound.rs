@@ -15,7 +15,7 @@ use crate::frame::{Decoder, Event, FrameError, Kind, HEADER_LEN};
 use crate::kernel_api::code;
 use crate::process::Signaller;
 use crate::relay::{LineAssembler, RateLimit, Record};
-use crate::state::{self, Counter};
+use crate::state::{Counter, State};
 
 /// The frame being read.
 enum Frame {
@@ -36,6 +36,8 @@ pub(crate) struct Inbound {
     frame: Frame,
     max_message: u32,
     channel: Arc<Channel>,
+    /// Where records, late replies and protocol errors are counted.
+    state: Arc<State>,
     /// The helper's stdin, pid and stdout, until it shows whether it
     /// speaks the protocol.
     pending: Option<(FileRef, Signaller, Arc<dyn Replies>)>,
@@ -46,7 +48,12 @@ pub(crate) struct Inbound {
 }
 
 impl Inbound {
-    pub(crate) fn new(limit: RateLimit, max_message: u32, channel: Arc<Channel>) -> Self {
+    pub(crate) fn new(
+        limit: RateLimit,
+        max_message: u32,
+        channel: Arc<Channel>,
+        state: Arc<State>,
+    ) -> Self {
         Self {
             decoder: Decoder::new(max_message),
             lines: LineAssembler::new(),
@@ -54,6 +61,7 @@ impl Inbound {
             frame: Frame::None,
             max_message,
             channel,
+            state,
             pending: None,
             broken: false,
             now: 0,
@@ -97,7 +105,7 @@ impl Inbound {
 
     /// Reports the suppressed records that are due at `now_ms`.
     pub(crate) fn report_due_now(&mut self, now_ms: u64) {
-        report_suppressed(self.limit.take_due(now_ms));
+        report_suppressed(&self.state, self.limit.take_due(now_ms));
     }
 
     /// The run has ended: logs what is left, and fails the calls in
@@ -107,10 +115,15 @@ impl Inbound {
         decoder.finish(&mut |event| {
             self.sort(event);
         });
-        let Self { lines, limit, .. } = self;
+        let Self {
+            lines,
+            limit,
+            state,
+            ..
+        } = self;
         let now = self.now;
-        lines.finish(&mut |r| log_record(limit, now, r));
-        report_suppressed(limit.take_suppressed());
+        lines.finish(&mut |r| log_record(state, limit, now, r));
+        report_suppressed(state, limit.take_suppressed());
         self.pending = None;
         self.frame = Frame::None;
         self.channel.disconnect(if self.broken {
@@ -129,8 +142,13 @@ impl Inbound {
                     // A plain-text helper: its stdin closes, as ever.
                     self.channel.refuse();
                 }
-                let Self { lines, limit, .. } = self;
-                lines.feed(text, &mut |r| log_record(limit, now, r));
+                let Self {
+                    lines,
+                    limit,
+                    state,
+                    ..
+                } = self;
+                lines.feed(text, &mut |r| log_record(state, limit, now, r));
                 true
             }
             Event::Hello => {
@@ -181,10 +199,11 @@ impl Inbound {
                     frame,
                     lines,
                     limit,
+                    state,
                     ..
                 } = self;
                 match frame {
-                    Frame::Log => lines.feed(data, &mut |r| log_record(limit, now, r)),
+                    Frame::Log => lines.feed(data, &mut |r| log_record(state, limit, now, r)),
                     Frame::Reply {
                         reply: Some(reply), ..
                     } => {
@@ -203,7 +222,7 @@ impl Inbound {
                     // a reply no call waits for is counted as late.
                     Frame::Reply { id, reply } => {
                         if !self.channel.deliver(id, reply.ok_or(ENOMEM)) {
-                            let late = state::count(Counter::LateReplies, 1);
+                            let late = self.state.count(Counter::LateReplies, 1);
                             if self.limit.check(now, false).log {
                                 pr_info!("late reply to call {} dropped ({} so far)\n", id, late);
                             }
@@ -240,7 +259,7 @@ impl Inbound {
     /// and calls in flight fail with `EPROTO`.
     fn protocol_error(&mut self) -> u64 {
         self.broken = true;
-        state::count(Counter::ProtocolErrors, 1)
+        self.state.count(Counter::ProtocolErrors, 1)
     }
 }
 
@@ -265,11 +284,11 @@ impl Hex {
 }
 
 /// Logs one record, or counts it if the rate limit says so.
-fn log_record(limit: &mut RateLimit, now_ms: u64, record: Record<'_>) {
+fn log_record(state: &State, limit: &mut RateLimit, now_ms: u64, record: Record<'_>) {
     let verdict = limit.check(now_ms, record.continued);
-    report_suppressed(verdict.report_suppressed);
+    report_suppressed(state, verdict.report_suppressed);
     if verdict.log {
-        state::count(Counter::RecordsRelayed, 1);
+        state.count(Counter::RecordsRelayed, 1);
         pr_info!("From userspace: {}{}\n", record.text, record.mark());
     } else if verdict.cut {
         // The last logged record promised a continuation: keep the promise.
@@ -277,9 +296,9 @@ fn log_record(limit: &mut RateLimit, now_ms: u64, record: Record<'_>) {
     }
 }
 
-fn report_suppressed(count: u64) {
+fn report_suppressed(state: &State, count: u64) {
     if count > 0 {
-        state::count(Counter::RecordsSuppressed, count);
+        state.count(Counter::RecordsSuppressed, count);
         pr_warn!("{} records suppressed\n", count);
     }
 }

@@ -16,7 +16,7 @@ use crate::kernel_api;
 use crate::params::Params;
 use crate::process::{ExitStatus, Outcome};
 use crate::reader::{Output, Reader};
-use crate::state::{self, HelperState};
+use crate::state::{HelperState, State};
 use crate::umd::Umd;
 
 /// How one run of the helper ended.
@@ -33,6 +33,7 @@ pub(crate) enum Run {
 pub(crate) struct Worker {
     pub(crate) helper: Umd,
     pub(crate) reader: Arc<Reader>,
+    pub(crate) state: Arc<State>,
 }
 
 impl Worker {
@@ -51,7 +52,7 @@ impl Worker {
         };
         let pid = self.helper.pid();
         pr_info!("helper {} started, pid {}\n", crate::HELPER_NAME, pid);
-        state::run_began(pid);
+        self.state.run_began(pid);
         configure(&pipes.stdin, params);
         if let Some(helper) = self.helper.signaller() {
             control.attach(helper.clone());
@@ -81,11 +82,11 @@ impl Worker {
         }
         match self.helper.stop() {
             Some(Outcome::Ended(status)) => {
-                state::run_ended(status);
+                self.state.run_ended(status);
                 Run::Ended(status)
             }
             Some(Outcome::NotStarted(e)) => {
-                state::run_not_started(e);
+                self.state.run_not_started(e);
                 Run::StartFailed(e)
             }
             // Cannot be: a start that succeeded took the helper's process.

@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The helper's state record (state.h) and its read-only view in sysfs,
- * under the misc device: /sys/class/misc/eprog/{state,pid,...}, and the
- * counters/ and calls_failed/ directories. Every change of state also goes
- * out as a KOBJ_CHANGE uevent with EPROG_STATE=<state> (device.c).
+ * The helpers' state records (state.h), on the list drgn walks, and their
+ * read-only view in sysfs, under each helper's misc device:
+ * /sys/class/misc/eprog/{state,pid,...}, and the counters/ and calls_failed/
+ * directories. Every change of state also goes out as a KOBJ_CHANGE uevent
+ * with EPROG_STATE=<state>. In C for the static attribute tables, and for
+ * the list, whose symbol the drgn script looks up.
  */
 #include <linux/device.h>
 #include <linux/jiffies.h>
+#include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/string.h>
 #include <linux/sysfs.h>
 
 #include "device.h"
@@ -20,18 +24,9 @@
 #endif
 
 /* The stable symbol that tools/eprog_state.py looks up. */
-struct eprog_state eprog_state = {
-	.magic = EPROG_STATE_MAGIC,
-	.version = EPROG_STATE_VERSION,
-	.size = sizeof(struct eprog_state),
-	.hz = HZ,
-	.state = EPROG_STOPPED,
-	.route = EPROG_ROUTE,
-	.last_exit = -1,
-};
-
-/* Writers and the readers of more than one word (the exit text). */
-static DEFINE_SPINLOCK(eprog_state_lock);
+LIST_HEAD(eprog_helpers);
+/* Its writers; a name is on it at most once. */
+static DEFINE_MUTEX(eprog_helpers_lock);
 
 static const char *const eprog_state_names[] = {
 	[EPROG_STOPPED] = "stopped",
@@ -49,96 +44,169 @@ static void eprog_state_env_of(char env[EPROG_STATE_ENV_LEN], enum eprog_helper_
 	snprintf(env, EPROG_STATE_ENV_LEN, "EPROG_STATE=%s", eprog_state_names[state]);
 }
 
-void eprog_state_set(enum eprog_helper_state state)
+/*
+ * A new record for the helper @name, on eprog_helpers; -EEXIST if a helper
+ * of that name has one.
+ */
+int eprog_state_new(const char *name, struct eprog_state **out)
+{
+	struct eprog_state *s, *other;
+
+	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return -ENOMEM;
+	s->magic = EPROG_STATE_MAGIC;
+	s->version = EPROG_STATE_VERSION;
+	s->size = sizeof(*s);
+	s->hz = HZ;
+	s->state = EPROG_STOPPED;
+	s->route = EPROG_ROUTE;
+	s->last_exit = -1;
+	strscpy(s->name, name);
+	spin_lock_init(&s->lock);
+	mutex_init(&s->uevent_lock);
+	mutex_lock(&eprog_helpers_lock);
+	list_for_each_entry(other, &eprog_helpers, node) {
+		if (!strcmp(other->name, s->name)) {
+			mutex_unlock(&eprog_helpers_lock);
+			mutex_destroy(&s->uevent_lock);
+			kfree(s);
+			return -EEXIST;
+		}
+	}
+	list_add_tail(&s->node, &eprog_helpers);
+	mutex_unlock(&eprog_helpers_lock);
+	*out = s;
+	return 0;
+}
+
+/* Its device is gone, and its supervisor: nothing else uses @s. */
+void eprog_state_free(struct eprog_state *s)
+{
+	mutex_lock(&eprog_helpers_lock);
+	list_del(&s->node);
+	mutex_unlock(&eprog_helpers_lock);
+	mutex_destroy(&s->uevent_lock);
+	kfree(s);
+}
+
+/* Sends a KOBJ_CHANGE uevent with @s's state, under its uevent_lock. */
+static void eprog_state_uevent(struct eprog_state *s)
 {
 	char env[EPROG_STATE_ENV_LEN];
+	char *envp[2] = { env, NULL };
 
+	eprog_state_env_of(env, READ_ONCE(s->state));
+	kobject_uevent_env(&s->dev->kobj, KOBJ_CHANGE, envp);
+}
+
+void eprog_state_set(struct eprog_state *s, enum eprog_helper_state state)
+{
 	if (WARN_ON_ONCE(state >= ARRAY_SIZE(eprog_state_names)))
 		return;
-	spin_lock(&eprog_state_lock);
-	WRITE_ONCE(eprog_state.state, state);
-	spin_unlock(&eprog_state_lock);
-	eprog_state_env_of(env, state);
-	eprog_device_changed(env);
+	mutex_lock(&s->uevent_lock);
+	spin_lock(&s->lock);
+	WRITE_ONCE(s->state, state);
+	spin_unlock(&s->lock);
+	if (s->dev)
+		eprog_state_uevent(s);
+	mutex_unlock(&s->uevent_lock);
 }
 
-void eprog_state_env(char env[EPROG_STATE_ENV_LEN])
+/*
+ * The changes before this one went to no device: the state now goes out,
+ * for a udev rule that waits for it (after insmod, or at boot for =y).
+ * Under the lock: a change made meanwhile goes out after it.
+ */
+void eprog_state_attach(struct eprog_state *s, struct device *dev)
 {
-	eprog_state_env_of(env, READ_ONCE(eprog_state.state));
+	mutex_lock(&s->uevent_lock);
+	s->dev = dev;
+	eprog_state_uevent(s);
+	mutex_unlock(&s->uevent_lock);
 }
 
-void eprog_state_run_began(pid_t pid)
+void eprog_state_detach(struct eprog_state *s)
 {
-	spin_lock(&eprog_state_lock);
-	WRITE_ONCE(eprog_state.run_start, get_jiffies_64());
-	WRITE_ONCE(eprog_state.pid, pid);
-	spin_unlock(&eprog_state_lock);
+	mutex_lock(&s->uevent_lock);
+	s->dev = NULL;
+	mutex_unlock(&s->uevent_lock);
 }
 
-void eprog_state_run_ended(int exit_code, const char *text)
+void eprog_state_run_began(struct eprog_state *s, pid_t pid)
 {
-	spin_lock(&eprog_state_lock);
-	WRITE_ONCE(eprog_state.pid, 0);
-	WRITE_ONCE(eprog_state.last_exit, exit_code);
-	strscpy(eprog_state.last_exit_text, text);
-	spin_unlock(&eprog_state_lock);
+	spin_lock(&s->lock);
+	WRITE_ONCE(s->run_start, get_jiffies_64());
+	WRITE_ONCE(s->pid, pid);
+	spin_unlock(&s->lock);
+}
+
+void eprog_state_run_ended(struct eprog_state *s, int exit_code, const char *text)
+{
+	spin_lock(&s->lock);
+	WRITE_ONCE(s->pid, 0);
+	WRITE_ONCE(s->last_exit, exit_code);
+	strscpy(s->last_exit_text, text);
+	spin_unlock(&s->lock);
 }
 
 /* @in_row is 0 when a run ended a row or an operator started the helper. */
-void eprog_state_restarting(unsigned int in_row)
+void eprog_state_restarting(struct eprog_state *s, unsigned int in_row)
 {
-	spin_lock(&eprog_state_lock);
+	spin_lock(&s->lock);
 	if (in_row)
-		WRITE_ONCE(eprog_state.restarts, eprog_state.restarts + 1);
-	WRITE_ONCE(eprog_state.restarts_in_row, in_row);
-	spin_unlock(&eprog_state_lock);
+		WRITE_ONCE(s->restarts, s->restarts + 1);
+	WRITE_ONCE(s->restarts_in_row, in_row);
+	spin_unlock(&s->lock);
 }
 
 /* Returns the counter's new value. */
-u64 eprog_state_count(enum eprog_counter counter, u64 n)
+u64 eprog_state_count(struct eprog_state *s, enum eprog_counter counter, u64 n)
 {
 	if (WARN_ON_ONCE(counter >= EPROG_NR_COUNTERS))
 		return 0;
-	return atomic64_add_return(n, &eprog_state.counters[counter]);
+	return atomic64_add_return(n, &s->counters[counter]);
 }
 
 static ssize_t state_show(struct device *dev, struct device_attribute *attr,
 			  char *buf)
 {
-	return sysfs_emit(buf, "%s\n", eprog_state_names[READ_ONCE(eprog_state.state)]);
+	struct eprog_state *s = eprog_device_state(dev);
+
+	return sysfs_emit(buf, "%s\n", eprog_state_names[READ_ONCE(s->state)]);
 }
 static DEVICE_ATTR_RO(state);
 
 static ssize_t pid_show(struct device *dev, struct device_attribute *attr,
 			char *buf)
 {
-	return sysfs_emit(buf, "%d\n", READ_ONCE(eprog_state.pid));
+	return sysfs_emit(buf, "%d\n", READ_ONCE(eprog_device_state(dev)->pid));
 }
 static DEVICE_ATTR_RO(pid);
 
 static ssize_t restarts_show(struct device *dev, struct device_attribute *attr,
 			     char *buf)
 {
-	return sysfs_emit(buf, "%u\n", READ_ONCE(eprog_state.restarts));
+	return sysfs_emit(buf, "%u\n", READ_ONCE(eprog_device_state(dev)->restarts));
 }
 static DEVICE_ATTR_RO(restarts);
 
 static ssize_t restarts_in_row_show(struct device *dev,
 				    struct device_attribute *attr, char *buf)
 {
-	return sysfs_emit(buf, "%u\n", READ_ONCE(eprog_state.restarts_in_row));
+	return sysfs_emit(buf, "%u\n", READ_ONCE(eprog_device_state(dev)->restarts_in_row));
 }
 static DEVICE_ATTR_RO(restarts_in_row);
 
 static ssize_t last_exit_show(struct device *dev, struct device_attribute *attr,
 			      char *buf)
 {
+	struct eprog_state *s = eprog_device_state(dev);
 	ssize_t n;
 
-	spin_lock(&eprog_state_lock);
-	n = sysfs_emit(buf, "%s\n", eprog_state.last_exit < 0 ? "none" :
-		       eprog_state.last_exit_text);
-	spin_unlock(&eprog_state_lock);
+	spin_lock(&s->lock);
+	n = sysfs_emit(buf, "%s\n", s->last_exit < 0 ? "none" : s->last_exit_text);
+	spin_unlock(&s->lock);
 	return n;
 }
 static DEVICE_ATTR_RO(last_exit);
@@ -147,12 +215,13 @@ static DEVICE_ATTR_RO(last_exit);
 static ssize_t run_ms_show(struct device *dev, struct device_attribute *attr,
 			   char *buf)
 {
+	struct eprog_state *s = eprog_device_state(dev);
 	u64 ms = 0;
 
-	spin_lock(&eprog_state_lock);
-	if (eprog_state.pid)
-		ms = jiffies64_to_msecs(get_jiffies_64() - eprog_state.run_start);
-	spin_unlock(&eprog_state_lock);
+	spin_lock(&s->lock);
+	if (s->pid)
+		ms = jiffies64_to_msecs(get_jiffies_64() - s->run_start);
+	spin_unlock(&s->lock);
 	return sysfs_emit(buf, "%llu\n", ms);
 }
 static DEVICE_ATTR_RO(run_ms);
@@ -160,7 +229,7 @@ static DEVICE_ATTR_RO(run_ms);
 static ssize_t route_show(struct device *dev, struct device_attribute *attr,
 			  char *buf)
 {
-	return sysfs_emit(buf, "%s\n", eprog_route_names[eprog_state.route]);
+	return sysfs_emit(buf, "%s\n", eprog_route_names[eprog_device_state(dev)->route]);
 }
 static DEVICE_ATTR_RO(route);
 
@@ -190,7 +259,7 @@ static ssize_t counter_show(struct device *dev, struct device_attribute *attr,
 {
 	struct eprog_counter_attr *c = container_of(attr, struct eprog_counter_attr, attr);
 
-	return sysfs_emit(buf, "%lld\n", atomic64_read(&eprog_state.counters[c->counter]));
+	return sysfs_emit(buf, "%lld\n", atomic64_read(&eprog_device_state(dev)->counters[c->counter]));
 }
 
 /* Not __ATTR(): it would expand the errno names, which are macros. */

@@ -29,7 +29,7 @@ use crate::process::ExitStatus;
 use crate::reader::Reader;
 use crate::relay::RateLimit;
 use crate::run::{Run, Worker};
-use crate::state::{self, HelperState};
+use crate::state::{HelperState, State};
 use crate::umd::Umd;
 
 /// First and longest wait before a restart.
@@ -99,18 +99,21 @@ unsafe impl Sync for Supervisor {}
 
 impl Supervisor {
     /// Starts the kernel thread `eprog_supervise`, which runs `helper` when
-    /// `control` wants it up and connects it to `channel` whenever it opens
-    /// the channel.
+    /// `control` wants it up, connects it to `channel` whenever it opens the
+    /// channel, and reports to `state`.
     pub(crate) fn spawn(
         helper: Umd,
         params: Params,
         channel: Arc<Channel>,
         control: Arc<Control>,
+        state: Arc<State>,
     ) -> Result<Self> {
         let limit = RateLimit::new(params.ratelimit_burst, params.ratelimit_interval_ms.into());
+        let inbound = Inbound::new(limit, params.max_message, channel.clone(), state.clone());
         let worker = Worker {
             helper,
-            reader: Reader::new(Inbound::new(limit, params.max_message, channel.clone()))?,
+            reader: Reader::new(inbound)?,
+            state,
         };
         let shared = KBox::pin_init(
             pin_init!(Shared {
@@ -270,7 +273,7 @@ impl Shared {
         let params = &self.params;
         let mut restarts = 0;
         let mut backoff = BACKOFF_FIRST_MS;
-        state::restarting(0);
+        worker.state.restarting(0);
         loop {
             let began = now_ms();
             let said = || {
@@ -317,14 +320,14 @@ impl Shared {
                 Next::Fresh => {
                     pr_info!("starting the helper again for the operator\n");
                     (restarts, backoff) = (0, BACKOFF_FIRST_MS);
-                    state::restarting(0);
+                    worker.state.restarting(0);
                     continue;
                 }
                 Next::Policy => {}
             }
             restarts += 1;
             backoff = (backoff * 2).min(BACKOFF_MAX_MS);
-            state::restarting(restarts);
+            worker.state.restarting(restarts);
             pr_info!(
                 "restarting the helper ({} of {})\n",
                 restarts,

@@ -385,7 +385,7 @@ mark resumed \"$go\"
 ";
 
 /// Runs `tools/eprog_state.py` on `dump` with the debug information of
-/// `files`; its lines as `name: value`.
+/// `files`; the lines of its one helper, `eprog`, as `name: value`.
 fn drgn(dump: &Path, files: &[&Path]) -> BTreeMap<String, String> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/eprog_state.py");
     let mut cmd = Command::new(setting("EPROG_DRGN"));
@@ -400,6 +400,11 @@ fn drgn(dump: &Path, files: &[&Path]) -> BTreeMap<String, String> {
         "drgn failed: {}\n{stdout}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let helpers: Vec<_> = stdout
+        .lines()
+        .filter(|l| l.starts_with("helper "))
+        .collect();
+    assert_eq!(helpers, ["helper eprog"], "drgn's helpers:\n{stdout}");
     stdout
         .lines()
         .filter_map(|l| l.split_once(": "))

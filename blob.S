@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The helper program and its launcher, embedded in the module image. They
- * live in .init.rodata, so the kernel frees them once init is over: by
- * then both are copied into the helper's private tmpfs. Each size is a
- * symbol of its own, so Rust never computes it from two distinct symbols.
+ * The default helper and the launcher, embedded in the module image. The
+ * helper lives in .init.rodata, so the kernel frees it once init is over:
+ * by then it is copied into its private tmpfs. The launcher (2 to 3 KiB)
+ * stays in .rodata: every helper that a client module registers later
+ * runs under it. Each size is a symbol of its own, so Rust never computes
+ * it from two distinct symbols.
  */
-	.macro	eprog_embed name, file
-	.section .init.rodata, "a"
+	.macro	eprog_embed name, file, section
+	.section \section, "a"
 	.balign 8
 	.global \name\()_size
 \name\()_size:
@@ -18,5 +20,5 @@
 \name\()_end:
 	.endm
 
-	eprog_embed eprog_blob, "eprog_user"
-	eprog_embed eprog_launch_blob, "eprog_launch"
+	eprog_embed eprog_blob, "eprog_user", .init.rodata
+	eprog_embed eprog_launch_blob, "eprog_launch", .rodata

@@ -17,7 +17,7 @@
 
 // bindgen runs with --no-recursive-allowlist: the types below come from the
 // kernel crate, generated from the same headers.
-pub(crate) use kernel::bindings::{device, file, loff_t, path, pid, pid_t, task_struct};
+pub(crate) use kernel::bindings::{device, file, loff_t, module, path, pid, pid_t, task_struct};
 /// C's `bool` (`_Bool`), which Rust's `bool` matches.
 pub(crate) type bool_ = bool;
 /// The kernel's `u64`, which bindgen renames to keep clear of Rust's.

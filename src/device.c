@@ -35,6 +35,7 @@ struct eprog_device {
 	char name[EPROG_NAME_LEN + 8];	/* the misc device's */
 	const void *doors;	/* Rust's (device.rs) */
 	struct eprog_state *state;
+	struct module *owner;	/* a client's helper: the client */
 };
 
 /* The doors of the helper that eprog_call() calls, while registered. */
@@ -55,6 +56,7 @@ EXPORT_SYMBOL_GPL(eprog_call);
 /* An open device: its helper's doors and the last call's reply. */
 struct eprog_file {
 	const void *doors;
+	struct module *owner;	/* held while open */
 	struct mutex lock;	/* one call at a time */
 	size_t len;		/* the reply's length */
 	size_t pos;		/* how much of it was read */
@@ -70,10 +72,19 @@ static int eprog_open(struct inode *inode, struct file *file)
 
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
+	/*
+	 * A client's helper lives until the client unloads: not while open.
+	 * Under misc_open()'s lock, which unregistering takes too.
+	 */
+	if (!try_module_get(edev->owner))
+		return -ENODEV;
 	f = kvzalloc(struct_size(f, reply, EPROG_MESSAGE_MAX), GFP_KERNEL);
-	if (!f)
+	if (!f) {
+		module_put(edev->owner);
 		return -ENOMEM;
+	}
 	f->doors = edev->doors;
+	f->owner = edev->owner;
 	mutex_init(&f->lock);
 	file->private_data = f;
 	return 0;
@@ -84,6 +95,7 @@ static int eprog_release(struct inode *inode, struct file *file)
 	struct eprog_file *f = file->private_data;
 
 	mutex_destroy(&f->lock);
+	module_put(f->owner);
 	kvfree(f);
 	return 0;
 }
@@ -198,21 +210,22 @@ struct eprog_state *eprog_device_state(struct device *dev)
 
 /*
  * Registers the device @name (its misc device's name) for @doors and
- * @state; eprog_call() calls it if @serves_eprog_call.
+ * @state; eprog_call() calls it if @serves_eprog_call. An open file holds
+ * @owner (NULL: eprog, which the file operations hold).
  */
 int eprog_device_register(const char *name, const void *doors,
 			  struct eprog_state *state, bool serves_eprog_call,
-			  struct eprog_device **out)
+			  struct module *owner, struct eprog_device **out)
 {
-	struct eprog_device *edev;
+	struct eprog_device *edev = kzalloc(sizeof(*edev), GFP_KERNEL);
 	int ret;
 
-	edev = kzalloc(sizeof(*edev), GFP_KERNEL);
 	if (!edev)
 		return -ENOMEM;
 	strscpy(edev->name, name);
 	edev->doors = doors;
 	edev->state = state;
+	edev->owner = owner;
 	edev->misc.minor = MISC_DYNAMIC_MINOR;
 	edev->misc.name = edev->name;
 	edev->misc.fops = &eprog_fops;
@@ -231,9 +244,10 @@ int eprog_device_register(const char *name, const void *doors,
 }
 
 /*
- * No call can be under way: open files and modules that use eprog_call()
- * hold eprog, so it cannot be unloading. misc_deregister() waits for a
- * control write under way.
+ * No call can be under way: open files hold the helper's owner, and
+ * modules that use eprog_call() hold eprog, so neither can be unloading;
+ * a client ends its own calls before it unregisters. misc_deregister()
+ * waits for a control write under way.
  */
 void eprog_device_unregister(struct eprog_device *edev)
 {

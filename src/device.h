@@ -12,10 +12,11 @@
 struct device;
 struct eprog_device;
 struct eprog_state;
+struct module;
 
 int eprog_device_register(const char *name, const void *doors,
 			  struct eprog_state *state, bool serves_eprog_call,
-			  struct eprog_device **out);
+			  struct module *owner, struct eprog_device **out);
 void eprog_device_unregister(struct eprog_device *edev);
 
 /* For state.c's attributes: the state of the helper whose device is @dev. */

@@ -37,7 +37,7 @@ pub(crate) struct Doors {
 /// value lives.
 pub(crate) struct Device {
     device: NonNull<bindings::eprog_device>,
-    _doors: KBox<Doors>,
+    doors: KBox<Doors>,
 }
 
 // SAFETY: `device` may be unregistered from any thread; `Doors` is `Send`.
@@ -47,28 +47,43 @@ unsafe impl Sync for Device {}
 
 impl Device {
     /// Registers the device `name` for `doors`, with its view and control
-    /// attributes; `eprog_call()` calls it too if `serves_eprog_call`.
-    pub(crate) fn register(name: &CStr, doors: Doors, serves_eprog_call: bool) -> Result<Self> {
+    /// attributes; `eprog_call()` calls it too if `serves_eprog_call`. An
+    /// open file holds `owner` (null: eprog).
+    ///
+    /// # Safety
+    ///
+    /// `owner` is null or a module that lives as long as the new value.
+    pub(crate) unsafe fn register(
+        name: &CStr,
+        doors: Doors,
+        serves_eprog_call: bool,
+        owner: *mut bindings::module,
+    ) -> Result<Self> {
         let doors = KBox::new(doors, GFP_KERNEL)?;
         let doors_ptr: *const Doors = &*doors;
         let mut device = core::ptr::null_mut();
         // SAFETY: `name` is NUL-terminated (copied); both pointers stay valid
         // while the new value keeps `doors` (boxed: its address holds) and,
-        // in it, the state's `Arc`, until its `Drop` unregisters.
+        // in it, the state's `Arc`, until its `Drop` unregisters; `owner`
+        // by the function's safety requirements.
         to_result(unsafe {
             bindings::eprog_device_register(
                 name.as_char_ptr(),
                 doors_ptr.cast(),
                 doors.state.as_ptr(),
                 serves_eprog_call,
+                owner,
                 &mut device,
             )
         })?;
         let device = NonNull::new(device).ok_or(EINVAL)?;
-        Ok(Self {
-            device,
-            _doors: doors,
-        })
+        Ok(Self { device, doors })
+    }
+
+    /// The pointer `device.c` reaches the doors through.
+    pub(crate) fn doors(&self) -> *const c_void {
+        let doors: *const Doors = &*self.doors;
+        doors.cast()
     }
 }
 
@@ -88,10 +103,10 @@ impl Drop for Device {
 /// # Safety
 ///
 /// `doors` is the pointer `device.c` got from [`Device::register`], still
-/// registered; `request` is valid for reads of `request_len` bytes and
+/// registered (or from [`Device::doors`] of a live device); `request` is valid for reads of `request_len` bytes and
 /// `reply` for writes of `reply_size` bytes, or null with a length of 0.
 #[no_mangle]
-unsafe extern "C" fn eprog_channel_call(
+pub(crate) unsafe extern "C" fn eprog_channel_call(
     doors: *const c_void,
     request: *const c_void,
     request_len: usize,

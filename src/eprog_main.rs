@@ -24,6 +24,7 @@ use kernel::prelude::*;
 mod bindings;
 mod blob;
 mod channel;
+mod client;
 mod clock;
 // As `frame`; the launcher decodes what the module encodes.
 #[allow(unreachable_pub, dead_code)]
@@ -71,10 +72,10 @@ eprog_module!(author: "eprog developers",);
 
 /// The executable's name in its tmpfs, which is also the process name.
 /// The launcher runs it by this name.
-const HELPER_NAME: &CStr = kernel::c_str!("eprog_user");
+pub(crate) const HELPER_NAME: &CStr = kernel::c_str!("eprog_user");
 
 /// The launcher's name in the same tmpfs (see `umh/src/launch.rs`).
-const LAUNCHER_NAME: &CStr = kernel::c_str!("eprog_launch");
+pub(crate) const LAUNCHER_NAME: &CStr = kernel::c_str!("eprog_launch");
 
 /// The default helper's name, in the list of helpers (`state.rs`).
 const DEFAULT_NAME: &CStr = kernel::c_str!("eprog");
@@ -92,6 +93,7 @@ impl kernel::Module for Eprog {
         let doorway = Doorway {
             device: DEFAULT_NAME,
             serves_eprog_call: true,
+            owner: core::ptr::null_mut(),
         };
         Ok(Eprog {
             _helper: Helper::start(DEFAULT_NAME, umd, params, doorway)?,

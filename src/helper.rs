@@ -5,10 +5,12 @@
 //! its name; its supervisor runs it (`supervisor.rs`); its doors, the
 //! device and the control, reach its channel (`device.rs`).
 
+use kernel::ffi::c_void;
 use kernel::prelude::*;
 use kernel::str::CStr;
 use kernel::sync::Arc;
 
+use crate::bindings;
 use crate::channel::Channel;
 use crate::control::Control;
 use crate::device::{Device, Doors};
@@ -17,17 +19,21 @@ use crate::state::State;
 use crate::supervisor::Supervisor;
 use crate::umd::Umd;
 
-/// Where a helper's doors are, and whether `eprog_call()` calls it.
+/// Where a helper's doors are, whether `eprog_call()` calls it, and whom
+/// an open device holds.
 pub(crate) struct Doorway<'a> {
     /// The misc device's name: `/dev/<device>`, `/sys/class/misc/<device>/`.
     pub(crate) device: &'a CStr,
     pub(crate) serves_eprog_call: bool,
+    /// The client module that registered the helper; null for eprog's own.
+    /// It outlives the helper: the client unregisters before it unloads.
+    pub(crate) owner: *mut bindings::module,
 }
 
 /// A running helper. Fields drop in order: the doors close, then the helper
 /// ends; its record goes with the last reference to it.
 pub(crate) struct Helper {
-    _device: Device,
+    device: Device,
     _supervisor: Supervisor,
 }
 
@@ -65,11 +71,24 @@ impl Helper {
             control,
             state,
         };
-        let device = Device::register(doorway.device, doors, doorway.serves_eprog_call)
-            .inspect_err(|e| pr_err!("registering /dev/{} failed: {:?}\n", doorway.device, e))?;
+        // SAFETY: The owner outlives the helper (see `Doorway`).
+        let device = unsafe {
+            Device::register(
+                doorway.device,
+                doors,
+                doorway.serves_eprog_call,
+                doorway.owner,
+            )
+        }
+        .inspect_err(|e| pr_err!("registering /dev/{} failed: {:?}\n", doorway.device, e))?;
         Ok(Self {
-            _device: device,
+            device,
             _supervisor: supervisor,
         })
+    }
+
+    /// What a call reaches the helper through (see `device.rs`).
+    pub(crate) fn doors(&self) -> *const c_void {
+        self.device.doors()
     }
 }

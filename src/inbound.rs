@@ -7,6 +7,7 @@
 //! ends the helper.
 
 use kernel::prelude::*;
+use kernel::str::{CStr, CString};
 use kernel::sync::Arc;
 
 use crate::channel::{Addressee, Channel, Replies};
@@ -38,6 +39,8 @@ pub(crate) struct Inbound {
     channel: Arc<Channel>,
     /// Where records, late replies and protocol errors are counted.
     state: Arc<State>,
+    /// What the helper's log lines begin with (see `Params::prefix`).
+    prefix: CString,
     /// The helper's stdin, pid and stdout, until it shows whether it
     /// speaks the protocol.
     pending: Option<(FileRef, Signaller, Arc<dyn Replies>)>,
@@ -53,6 +56,7 @@ impl Inbound {
         max_message: u32,
         channel: Arc<Channel>,
         state: Arc<State>,
+        prefix: CString,
     ) -> Self {
         Self {
             decoder: Decoder::new(max_message),
@@ -62,6 +66,7 @@ impl Inbound {
             max_message,
             channel,
             state,
+            prefix,
             pending: None,
             broken: false,
             now: 0,
@@ -105,7 +110,13 @@ impl Inbound {
 
     /// Reports the suppressed records that are due at `now_ms`.
     pub(crate) fn report_due_now(&mut self, now_ms: u64) {
-        report_suppressed(&self.state, self.limit.take_due(now_ms));
+        report_suppressed(
+            Log {
+                state: &self.state,
+                prefix: &self.prefix,
+            },
+            self.limit.take_due(now_ms),
+        );
     }
 
     /// The run has ended: logs what is left, and fails the calls in
@@ -119,11 +130,13 @@ impl Inbound {
             lines,
             limit,
             state,
+            prefix,
             ..
         } = self;
+        let log = Log { state, prefix };
         let now = self.now;
-        lines.finish(&mut |r| log_record(state, limit, now, r));
-        report_suppressed(state, limit.take_suppressed());
+        lines.finish(&mut |r| log_record(log, limit, now, r));
+        report_suppressed(log, limit.take_suppressed());
         self.pending = None;
         self.frame = Frame::None;
         self.channel.disconnect(if self.broken {
@@ -146,14 +159,16 @@ impl Inbound {
                     lines,
                     limit,
                     state,
+                    prefix,
                     ..
                 } = self;
-                lines.feed(text, &mut |r| log_record(state, limit, now, r));
+                let log = Log { state, prefix };
+                lines.feed(text, &mut |r| log_record(log, limit, now, r));
                 true
             }
             Event::Hello => {
                 if let Some((stdin, helper, replies)) = self.pending.take() {
-                    pr_info!("helper opened the channel\n");
+                    pr_info!("{}helper opened the channel\n", &*self.prefix);
                     self.channel.connect(stdin, helper, replies);
                 }
                 true
@@ -174,7 +189,8 @@ impl Inbound {
                         Addressee::Unknown => {
                             let n = self.protocol_error();
                             pr_err!(
-                                "protocol error {}: a reply to call {}, which was never made or is no longer awaited (header {}); ending the helper\n",
+                                "{}protocol error {}: a reply to call {}, which was never made or is no longer awaited (header {}); ending the helper\n",
+                                &*self.prefix,
                                 n,
                                 header.id,
                                 Hex::of(&header.encode()).as_str()
@@ -185,7 +201,8 @@ impl Inbound {
                     Kind::Request => {
                         let n = self.protocol_error();
                         pr_err!(
-                            "protocol error {}: a request frame from the helper (header {}); ending the helper\n",
+                            "{}protocol error {}: a request frame from the helper (header {}); ending the helper\n",
+                            &*self.prefix,
                             n,
                             Hex::of(&header.encode()).as_str()
                         );
@@ -200,10 +217,12 @@ impl Inbound {
                     lines,
                     limit,
                     state,
+                    prefix,
                     ..
                 } = self;
+                let log = Log { state, prefix };
                 match frame {
-                    Frame::Log => lines.feed(data, &mut |r| log_record(state, limit, now, r)),
+                    Frame::Log => lines.feed(data, &mut |r| log_record(log, limit, now, r)),
                     Frame::Reply {
                         reply: Some(reply), ..
                     } => {
@@ -224,7 +243,12 @@ impl Inbound {
                         if !self.channel.deliver(id, reply.ok_or(ENOMEM)) {
                             let late = self.state.count(Counter::LateReplies, 1);
                             if self.limit.check(now, false).log {
-                                pr_info!("late reply to call {} dropped ({} so far)\n", id, late);
+                                pr_info!(
+                                    "{}late reply to call {} dropped ({} so far)\n",
+                                    &*self.prefix,
+                                    id,
+                                    late
+                                );
                             }
                         }
                     }
@@ -238,16 +262,16 @@ impl Inbound {
                 let n = self.protocol_error();
                 match e {
                     FrameError::TooLong(len) => pr_err!(
-                        "protocol error {}: a frame of {} bytes, over max_message={} (header {}); ending the helper\n",
-                        n, len, self.max_message, hex
+                        "{}protocol error {}: a frame of {} bytes, over max_message={} (header {}); ending the helper\n",
+                        &*self.prefix, n, len, self.max_message, hex
                     ),
                     FrameError::UnknownKind(kind) => pr_err!(
-                        "protocol error {}: a frame of unknown kind {} (header {}); ending the helper\n",
-                        n, kind, hex
+                        "{}protocol error {}: a frame of unknown kind {} (header {}); ending the helper\n",
+                        &*self.prefix, n, kind, hex
                     ),
                     FrameError::Reserved => pr_err!(
-                        "protocol error {}: a frame with reserved bits set (header {}); ending the helper\n",
-                        n, hex
+                        "{}protocol error {}: a frame with reserved bits set (header {}); ending the helper\n",
+                        &*self.prefix, n, hex
                     ),
                 }
                 false
@@ -284,21 +308,36 @@ impl Hex {
 }
 
 /// Logs one record, or counts it if the rate limit says so.
-fn log_record(state: &State, limit: &mut RateLimit, now_ms: u64, record: Record<'_>) {
+fn log_record(log: Log<'_>, limit: &mut RateLimit, now_ms: u64, record: Record<'_>) {
     let verdict = limit.check(now_ms, record.continued);
-    report_suppressed(state, verdict.report_suppressed);
+    report_suppressed(log, verdict.report_suppressed);
     if verdict.log {
-        state.count(Counter::RecordsRelayed, 1);
-        pr_info!("From userspace: {}{}\n", record.text, record.mark());
+        log.state.count(Counter::RecordsRelayed, 1);
+        pr_info!(
+            "{}From userspace: {}{}\n",
+            log.prefix,
+            record.text,
+            record.mark()
+        );
     } else if verdict.cut {
         // The last logged record promised a continuation: keep the promise.
-        pr_warn!("rate limit: the rest of this line is suppressed\n");
+        pr_warn!(
+            "{}rate limit: the rest of this line is suppressed\n",
+            log.prefix
+        );
     }
 }
 
-fn report_suppressed(state: &State, count: u64) {
+fn report_suppressed(log: Log<'_>, count: u64) {
     if count > 0 {
-        state.count(Counter::RecordsSuppressed, count);
-        pr_warn!("{} records suppressed\n", count);
+        log.state.count(Counter::RecordsSuppressed, count);
+        pr_warn!("{}{} records suppressed\n", log.prefix, count);
     }
+}
+
+/// Where a helper's records go: its counters, and its log prefix.
+#[derive(Clone, Copy)]
+struct Log<'a> {
+    state: &'a State,
+    prefix: &'a CStr,
 }

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The module parameters (declared in `umd_glue.c`), read once at init.
+//! A helper's settings: the default helper's from the module parameters
+//! (declared in `umd_glue.c`), read once at init; a client helper's from
+//! its descriptor (`eprog.h`) and the parameters' defaults.
 
 use kernel::prelude::*;
-use kernel::str::CStr;
+use kernel::str::{CStr, CString};
 
 use crate::bindings;
 use crate::confinement::Confinement;
@@ -26,10 +28,13 @@ pub(crate) enum Restart {
     Always,
 }
 
-/// eprog's settings, validated.
+/// A helper's settings, validated.
 pub(crate) struct Params {
-    pub(crate) interval_ms: u32,
-    pub(crate) helper_args: &'static CStr,
+    /// The first line of the helper's stdin, without its newline.
+    pub(crate) config: CString,
+    /// What the helper's log lines begin with, after eprog's own prefix:
+    /// empty for the default helper, `<name>: ` for a client's.
+    pub(crate) prefix: CString,
     pub(crate) restart: Restart,
     /// Start the helper at load; else only on the operator's `start`.
     pub(crate) autostart: bool,
@@ -55,13 +60,36 @@ impl Params {
         let mut raw = bindings::eprog_params::default();
         // SAFETY: `raw` is valid for writes; the function fills it in.
         unsafe { bindings::eprog_get_params(&mut raw) };
-        // SAFETY: The strings are module parameters: NUL-terminated, never
-        // null (the glue substitutes ""), and read-only (mode 0444), so they
-        // live, unchanged, as long as the module.
-        let (restart, helper_args, helper_root) = unsafe {
+        // SAFETY: A module parameter: NUL-terminated, never null (the glue
+        // substitutes ""), and read-only (mode 0444), so it lives, unchanged,
+        // as long as the module.
+        let args = unsafe { CStr::from_char_ptr(raw.helper_args) };
+        let config =
+            CString::try_from_fmt(kernel_api::fmt!("interval_ms={} {}", raw.interval_ms, args))?;
+        Self::from_raw(&raw, config, CString::try_from_fmt(kernel_api::fmt!(""))?)
+    }
+
+    /// The settings of the client helper `name`: `config` is its
+    /// configuration line, `restart` its policy's name; the rest is the
+    /// parameters' defaults.
+    pub(crate) fn client(config: &CStr, restart: &CStr, name: &CStr) -> Result<Self> {
+        let mut raw = bindings::eprog_params::default();
+        // SAFETY: `raw` is valid for writes; the strings are NUL-terminated
+        // and outlive `raw`'s use below.
+        unsafe {
+            bindings::eprog_params_of_client(&mut raw, config.as_char_ptr(), restart.as_char_ptr())
+        };
+        let config = CString::try_from_fmt(kernel_api::fmt!("{}", config))?;
+        let prefix = CString::try_from_fmt(kernel_api::fmt!("{}: ", name))?;
+        Self::from_raw(&raw, config, prefix)
+    }
+
+    /// Validates `raw`, whose strings are valid while this runs.
+    fn from_raw(raw: &bindings::eprog_params, config: CString, prefix: CString) -> Result<Self> {
+        // SAFETY: By the function's requirements: NUL-terminated, not null.
+        let (restart, helper_root) = unsafe {
             (
                 CStr::from_char_ptr(raw.restart),
-                CStr::from_char_ptr(raw.helper_args),
                 CStr::from_char_ptr(raw.helper_root),
             )
         };
@@ -93,10 +121,10 @@ impl Params {
             );
             return Err(EINVAL);
         }
-        let confinement = confinement(&raw, helper_root)?;
+        let confinement = confinement(raw, helper_root)?;
         Ok(Self {
-            interval_ms: raw.interval_ms,
-            helper_args,
+            config,
+            prefix,
             restart,
             autostart: raw.autostart,
             restart_limit: raw.restart_limit,

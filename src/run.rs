@@ -51,7 +51,12 @@ impl Worker {
             Err(e) => return Run::StartFailed(e),
         };
         let pid = self.helper.pid();
-        pr_info!("helper {} started, pid {}\n", crate::HELPER_NAME, pid);
+        pr_info!(
+            "{}helper {} started, pid {}\n",
+            &*params.prefix,
+            crate::HELPER_NAME,
+            pid
+        );
         self.state.run_began(pid);
         configure(&pipes.stdin, params);
         if let Some(helper) = self.helper.signaller() {
@@ -149,11 +154,7 @@ enum Read {
 /// and no environment. A helper that has already gone costs an `EPIPE`,
 /// which the relay then notices as its end.
 fn configure(stdin: &FileRef, params: &Params) {
-    let line = CString::try_from_fmt(kernel_api::fmt!(
-        "interval_ms={} {}\n",
-        params.interval_ms,
-        params.helper_args
-    ));
+    let line = CString::try_from_fmt(kernel_api::fmt!("{}\n", &*params.config));
     match line {
         Ok(line) => {
             let _ = stdin.write(kernel_api::c_str_bytes(&line));

@@ -50,9 +50,9 @@ static void eprog_state_env_of(char env[EPROG_STATE_ENV_LEN], enum eprog_helper_
  */
 int eprog_state_new(const char *name, struct eprog_state **out)
 {
-	struct eprog_state *s, *other;
+	struct eprog_state *s = kzalloc(sizeof(*s), GFP_KERNEL);
+	struct eprog_state *other;
 
-	s = kzalloc(sizeof(*s), GFP_KERNEL);
 	if (!s)
 		return -ENOMEM;
 	s->magic = EPROG_STATE_MAGIC;

@@ -16,6 +16,7 @@ use kernel::ffi::{c_int, c_void};
 use kernel::new_condvar;
 use kernel::new_spinlock;
 use kernel::prelude::*;
+use kernel::str::CString;
 use kernel::sync::{Arc, CondVar, CondVarTimeoutResult, SpinLock};
 use kernel::time::msecs_to_jiffies;
 
@@ -24,6 +25,7 @@ use crate::channel::Channel;
 use crate::clock::now_ms;
 use crate::control::{Control, Next};
 use crate::inbound::Inbound;
+use crate::kernel_api;
 use crate::params::{Params, Restart};
 use crate::process::ExitStatus;
 use crate::reader::Reader;
@@ -109,7 +111,14 @@ impl Supervisor {
         state: Arc<State>,
     ) -> Result<Self> {
         let limit = RateLimit::new(params.ratelimit_burst, params.ratelimit_interval_ms.into());
-        let inbound = Inbound::new(limit, params.max_message, channel.clone(), state.clone());
+        let prefix = CString::try_from_fmt(kernel_api::fmt!("{}", &*params.prefix))?;
+        let inbound = Inbound::new(
+            limit,
+            params.max_message,
+            channel.clone(),
+            state.clone(),
+            prefix,
+        );
         let worker = Worker {
             helper,
             reader: Reader::new(inbound)?,
@@ -171,7 +180,8 @@ impl Supervisor {
                     *startup = Startup::Detached;
                     shared.started.store(true, Ordering::Relaxed);
                     pr_warn!(
-                        "helper has said nothing in {} ms; leaving it running\n",
+                        "{}helper has said nothing in {} ms; leaving it running\n",
+                        &*shared.params.prefix,
                         shared.params.start_timeout_ms
                     );
                     return Ok(());
@@ -261,7 +271,7 @@ extern "C" fn supervisor_main(data: *mut c_void) -> c_int {
     // Ends a helper still running (when stopping, or after its stdout closed).
     worker.helper.stop();
     if supervising {
-        pr_info!("helper stopped\n");
+        pr_info!("{}helper stopped\n", &*shared.params.prefix);
     }
     0
 }
@@ -282,16 +292,16 @@ impl Shared {
             let status = match worker.run(params, &self.control, &said) {
                 Run::Stopped => return RowEnd::Unload,
                 Run::StartFailed(e) => {
-                    pr_err!("starting the helper failed: {:?}\n", e);
+                    pr_err!("{}starting the helper failed: {:?}\n", &*params.prefix, e);
                     if self.set_startup(Startup::Failed(e)) {
                         return RowEnd::InitFailed;
                     }
                     None
                 }
                 Run::Ended(status) => {
-                    pr_warn!("helper {}\n", status);
+                    pr_warn!("{}helper {}\n", &*params.prefix, status);
                     if self.set_startup(Startup::Failed(EPIPE)) {
-                        pr_err!("helper ended before its first line\n");
+                        pr_err!("{}helper ended before its first line\n", &*params.prefix);
                         return RowEnd::InitFailed;
                     }
                     Some(status)
@@ -314,11 +324,14 @@ impl Shared {
             match next {
                 Next::Unload => return RowEnd::Unload,
                 Next::Hold => {
-                    pr_info!("helper held stopped by the operator\n");
+                    pr_info!("{}helper held stopped by the operator\n", &*params.prefix);
                     return RowEnd::Held(HelperState::Stopped);
                 }
                 Next::Fresh => {
-                    pr_info!("starting the helper again for the operator\n");
+                    pr_info!(
+                        "{}starting the helper again for the operator\n",
+                        &*params.prefix
+                    );
                     (restarts, backoff) = (0, BACKOFF_FIRST_MS);
                     worker.state.restarting(0);
                     continue;
@@ -329,7 +342,8 @@ impl Shared {
             backoff = (backoff * 2).min(BACKOFF_MAX_MS);
             worker.state.restarting(restarts);
             pr_info!(
-                "restarting the helper ({} of {})\n",
+                "{}restarting the helper ({} of {})\n",
+                &*params.prefix,
                 restarts,
                 params.restart_limit
             );
@@ -355,7 +369,11 @@ impl Shared {
             });
         }
         if restarts >= self.params.restart_limit {
-            pr_err!("helper restarted {} times in a row; giving up\n", restarts);
+            pr_err!(
+                "{}helper restarted {} times in a row; giving up\n",
+                &*self.params.prefix,
+                restarts
+            );
             return Some(HelperState::Failed);
         }
         None

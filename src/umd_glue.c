@@ -20,7 +20,21 @@
 
 MODULE_VERSION(EPROG_VERSION);
 
-static unsigned int interval_ms = 5000;
+/*
+ * The parameters' defaults, which are also every client helper's settings
+ * (eprog.h) but for its configuration line and restart policy.
+ */
+#define EPROG_DEF_INTERVAL_MS		5000
+#define EPROG_DEF_RESTART_LIMIT		5
+#define EPROG_DEF_RESTART_RESET_MS	10000
+#define EPROG_DEF_START_TIMEOUT_MS	5000
+#define EPROG_DEF_RATELIMIT_BURST	200
+#define EPROG_DEF_RATELIMIT_INTERVAL_MS	1000
+#define EPROG_DEF_MAX_INFLIGHT		16
+#define EPROG_DEF_AS_MIB		1024
+#define EPROG_DEF_NOFILE		64
+
+static unsigned int interval_ms = EPROG_DEF_INTERVAL_MS;
 module_param(interval_ms, uint, 0444);
 MODULE_PARM_DESC(interval_ms, "The default helper's interval between lines, in ms (default 5000)");
 
@@ -36,31 +50,31 @@ static bool autostart = true;
 module_param(autostart, bool, 0444);
 MODULE_PARM_DESC(autostart, "Start the helper at load (default); 0: hold it stopped until 'start' is written to /sys/class/misc/eprog/control");
 
-static unsigned int restart_limit = 5;
+static unsigned int restart_limit = EPROG_DEF_RESTART_LIMIT;
 module_param(restart_limit, uint, 0444);
 MODULE_PARM_DESC(restart_limit, "Most restarts in a row, with backoff from 100 ms doubling to 10 s (default 5)");
 
-static unsigned int restart_reset_ms = 10000;
+static unsigned int restart_reset_ms = EPROG_DEF_RESTART_RESET_MS;
 module_param(restart_reset_ms, uint, 0444);
 MODULE_PARM_DESC(restart_reset_ms, "A run that lasts this long resets the restart count and backoff, in ms (default 10000)");
 
-static unsigned int start_timeout_ms = 5000;
+static unsigned int start_timeout_ms = EPROG_DEF_START_TIMEOUT_MS;
 module_param(start_timeout_ms, uint, 0444);
 MODULE_PARM_DESC(start_timeout_ms, "How long insmod waits for the helper's first line, in ms (default 5000; built in, boot never waits)");
 
-static unsigned int ratelimit_burst = 200;
+static unsigned int ratelimit_burst = EPROG_DEF_RATELIMIT_BURST;
 module_param(ratelimit_burst, uint, 0444);
 MODULE_PARM_DESC(ratelimit_burst, "Most lines logged per ratelimit interval, 0 for no limit (default 200)");
 
-static unsigned int ratelimit_interval_ms = 1000;
+static unsigned int ratelimit_interval_ms = EPROG_DEF_RATELIMIT_INTERVAL_MS;
 module_param(ratelimit_interval_ms, uint, 0444);
 MODULE_PARM_DESC(ratelimit_interval_ms, "The rate limit's interval, in ms (default 1000)");
 
-static unsigned int max_inflight = 16;
+static unsigned int max_inflight = EPROG_DEF_MAX_INFLIGHT;
 module_param(max_inflight, uint, 0444);
 MODULE_PARM_DESC(max_inflight, "Most channel calls in flight at once; more callers wait (default 16, at most 1024)");
 
-static unsigned int max_message = 65536;
+static unsigned int max_message = EPROG_MESSAGE_MAX;
 module_param(max_message, uint, 0444);
 MODULE_PARM_DESC(max_message, "Longest request or reply on the channel, in bytes (default and most 65536)");
 
@@ -87,11 +101,11 @@ static char *helper_root = "private";
 module_param(helper_root, charp, 0444);
 MODULE_PARM_DESC(helper_root, "The helper's root: private, its own tmpfs (default), or host");
 
-static unsigned int helper_as_mib = 1024;
+static unsigned int helper_as_mib = EPROG_DEF_AS_MIB;
 module_param(helper_as_mib, uint, 0444);
 MODULE_PARM_DESC(helper_as_mib, "The helper's address space limit in MiB, 0 for none (default 1024)");
 
-static unsigned int helper_nofile = 64;
+static unsigned int helper_nofile = EPROG_DEF_NOFILE;
 module_param(helper_nofile, uint, 0444);
 MODULE_PARM_DESC(helper_nofile, "The helper's open files limit (default 64)");
 
@@ -115,6 +129,30 @@ void eprog_get_params(struct eprog_params *params)
 	params->helper_as_mib = helper_as_mib;
 	params->helper_nofile = helper_nofile;
 	params->last_cap = CAP_LAST_CAP;
+}
+
+/* A client helper's settings (see above), with @args and @restart. */
+void eprog_params_of_client(struct eprog_params *params, const char *args,
+			 const char *restart)
+{
+	*params = (struct eprog_params) {
+		.helper_args = args,
+		.restart = restart,
+		.autostart = true,
+		.restart_limit = EPROG_DEF_RESTART_LIMIT,
+		.restart_reset_ms = EPROG_DEF_RESTART_RESET_MS,
+		.start_timeout_ms = EPROG_DEF_START_TIMEOUT_MS,
+		.ratelimit_burst = EPROG_DEF_RATELIMIT_BURST,
+		.ratelimit_interval_ms = EPROG_DEF_RATELIMIT_INTERVAL_MS,
+		.max_inflight = EPROG_DEF_MAX_INFLIGHT,
+		.max_message = EPROG_MESSAGE_MAX,
+		.helper_uid = EPROG_HELPER_ID,
+		.helper_gid = EPROG_HELPER_ID,
+		.helper_root = "private",
+		.helper_as_mib = EPROG_DEF_AS_MIB,
+		.helper_nofile = EPROG_DEF_NOFILE,
+		.last_cap = CAP_LAST_CAP,
+	};
 }
 
 /* Starts a kernel thread and keeps a reference so it can be stopped later. */

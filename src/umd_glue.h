@@ -21,7 +21,9 @@
 #else
 #include <linux/usermode_driver.h>
 #endif
+#include "client.h"
 #include "device.h"
+#include "eprog.h"
 #include "state.h"
 #include "steps.h"
 
@@ -62,7 +64,7 @@ bool eprog_is_module(void);
 
 /* Module parameters. */
 struct eprog_params {
-	unsigned int interval_ms;
+	unsigned int interval_ms;	/* 0 in a client's: not in its line */
 	const char *helper_args;
 	const char *restart;
 	bool autostart;
@@ -84,5 +86,7 @@ struct eprog_params {
 };
 
 void eprog_get_params(struct eprog_params *params);
+void eprog_params_of_client(struct eprog_params *params, const char *args,
+			 const char *restart);
 
 #endif /* EPROG_UMD_GLUE_H */

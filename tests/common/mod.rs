@@ -675,7 +675,8 @@ pub fn module_with_blob(name: &str, blob: &Path) -> Vec<u8> {
 
 /// `tests/modules/<stem>.ko`, built against the kernel under test in
 /// `target/modules/<dir>`, with the symbols of the eprog.ko built in
-/// `symbols` (a directory with its `Module.symvers`); its bytes.
+/// `symbols` (a directory with its `Module.symvers`); its bytes. The
+/// client module embeds the static C channel helper.
 pub fn test_module(stem: &str, dir: &str, symbols: &Path) -> Vec<u8> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let dir = root.join("target/modules").join(dir);
@@ -685,6 +686,7 @@ pub fn test_module(stem: &str, dir: &str, symbols: &Path) -> Vec<u8> {
         let path = entry.unwrap().path();
         fs::copy(&path, dir.join(path.file_name().unwrap())).unwrap();
     }
+    fs::copy(c_channel_helper(), dir.join("client_helper")).unwrap();
     run(kernel_make(&setting("EPROG_KDIR"))
         .arg(format!("M={}", dir.display()))
         .arg(format!("ARCH={}", setting("EPROG_KARCH").display()))

@@ -4,7 +4,7 @@
  * read-only view in sysfs, under each helper's misc device:
  * /sys/class/misc/eprog/{state,pid,...}, and the counters/ and calls_failed/
  * directories. Every change of state also goes out as a KOBJ_CHANGE uevent
- * with EPROG_STATE=<state>. In C for the static attribute tables, and for
+ * with EPROG_STATE=<state> and EPROG_NAME=<the helper's name>. In C for the static attribute tables, and for
  * the list, whose symbol the drgn script looks up.
  */
 #include <linux/device.h>
@@ -90,13 +90,18 @@ void eprog_state_free(struct eprog_state *s)
 	kfree(s);
 }
 
-/* Sends a KOBJ_CHANGE uevent with @s's state, under its uevent_lock. */
+/*
+ * Sends a KOBJ_CHANGE uevent with @s's state and the helper's name, under
+ * its uevent_lock.
+ */
 static void eprog_state_uevent(struct eprog_state *s)
 {
 	char env[EPROG_STATE_ENV_LEN];
-	char *envp[2] = { env, NULL };
+	char name[sizeof("EPROG_NAME=") + EPROG_NAME_LEN];
+	char *envp[3] = { env, name, NULL };
 
 	eprog_state_env_of(env, READ_ONCE(s->state));
+	snprintf(name, sizeof(name), "EPROG_NAME=%s", s->name);
 	kobject_uevent_env(&s->dev->kobj, KOBJ_CHANGE, envp);
 }
 

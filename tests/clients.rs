@@ -44,13 +44,15 @@ caller() {
     mark caller-$dev-$i $ok $bad
 }
 round() {
-    i=1
+    local i=1 pids=
     while [ $i -le $CALLERS ]; do
         caller eprog $i 'echo d' d &
+        pids=\"$pids $!\"
         caller eprog-ctest $i c 'C: c' &
+        pids=\"$pids $!\"
         i=$((i + 1))
     done
-    wait
+    wait $pids
 }
 wait_state() {
     local i=0
@@ -63,6 +65,9 @@ const SCRIPT: &str = "\
 d=/sys/class/misc/eprog c=/sys/class/misc/eprog-ctest
 load interval_ms=600000
 mark shmem-one $(shmem)
+uevent /bin/sh -c 'echo \"$DEVPATH $EPROG_NAME $EPROG_STATE\" >> /tmp/uevents' &
+listener=$!
+until grep -q /mem/null /tmp/uevents 2>/dev/null; do echo change > /sys/class/mem/null/uevent; sleep 0.1; done
 insmod /eprog_client_test.ko; mark client $?
 wait_state $c running ctest-up
 mark devices $(ls /dev | grep -c '^eprog')
@@ -75,6 +80,9 @@ wait_state $c running ctest-again
 mark restarts $(cat $c/restarts) $(cat $d/restarts)
 echo stop > $c/control; mark ctest-stop $?
 mark states $(cat $c/state) $(cat $d/state)
+sleep 0.5; kill $listener
+mark uevents $(sed -n 's|^/devices/virtual/misc/\\(eprog[^ ]*\\) \\([^ ][^ ]*\\) \\([^ ][^ ]*\\)$|\\1:\\2:\\3|p' /tmp/uevents)
+rm -f /tmp/uevents
 dcall dflt-alone /dev/eprog 'echo still here'
 dcall ctest-stopped /dev/eprog-ctest 'anyone?'
 echo start > $c/control
@@ -159,6 +167,17 @@ fn a_client_module_brings_its_own_helper_beside_the_default_one() {
     assert_eq!(b.marker("restarts"), "1 0");
     assert_eq!(b.marker("ctest-stop"), "0");
     assert_eq!(b.marker("states"), "stopped running");
+    // Each change as a uevent of the client helper's device, with its name:
+    // up, killed (backoff), up again, stopped; the default's none.
+    let uevents = b.marker("uevents");
+    assert!(
+        uevents.ends_with("eprog-ctest:ctest:stopped")
+            && uevents.contains("eprog-ctest:ctest:backoff")
+            && uevents
+                .split(' ')
+                .all(|e| e.starts_with("eprog-ctest:ctest:")),
+        "uevents: {uevents}; log: {log}"
+    );
     assert_eq!(b.marker("dflt-alone"), "reply still here");
     assert_eq!(
         b.marker("ctest-stopped"),

@@ -8,6 +8,7 @@
 #include <linux/module.h>
 
 #include "client.h"
+#include "device.h"
 #include "eprog.h"
 
 struct eprog_helper *__eprog_helper_register(const struct eprog_helper_desc *desc,
@@ -23,7 +24,8 @@ EXPORT_SYMBOL_GPL(__eprog_helper_register);
 
 void eprog_helper_unregister(struct eprog_helper *helper)
 {
-	eprog_client_unregister(helper);
+	if (!IS_ERR_OR_NULL(helper))
+		eprog_client_unregister(helper);
 }
 EXPORT_SYMBOL_GPL(eprog_helper_unregister);
 
@@ -31,7 +33,9 @@ ssize_t eprog_helper_call(struct eprog_helper *helper, const void *request,
 			  size_t request_len, void *reply, size_t reply_size,
 			  unsigned int timeout_ms)
 {
-	return eprog_client_call(helper, request, request_len, reply,
-				 reply_size, timeout_ms);
+	if (IS_ERR_OR_NULL(helper))
+		return -EINVAL;
+	return eprog_channel_call(eprog_client_doors(helper), request,
+				  request_len, reply, reply_size, timeout_ms);
 }
 EXPORT_SYMBOL_GPL(eprog_helper_call);

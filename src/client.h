@@ -12,8 +12,7 @@ struct module;
 int eprog_client_register(const struct eprog_helper_desc *desc,
 			  struct module *owner, struct eprog_helper **out);
 void eprog_client_unregister(struct eprog_helper *helper);
-ssize_t eprog_client_call(struct eprog_helper *helper, const void *request,
-			  size_t request_len, void *reply, size_t reply_size,
-			  unsigned int timeout_ms);
+/* Where eprog_channel_call() (device.h) reaches @helper. */
+const void *eprog_client_doors(struct eprog_helper *helper);
 
 #endif /* EPROG_CLIENT_H */

@@ -7,13 +7,12 @@
 //! launcher, with the parameters' defaults but for its configuration line
 //! and restart policy.
 
-use kernel::ffi::{c_int, c_uint, c_void};
+use kernel::ffi::{c_int, c_void};
 use kernel::prelude::*;
 use kernel::str::{CStr, CString};
 
 use crate::bindings;
 use crate::blob;
-use crate::device::eprog_channel_call;
 use crate::helper::{Doorway, Helper};
 use crate::kernel_api::{self, code};
 use crate::params::Params;
@@ -145,36 +144,14 @@ unsafe extern "C" fn eprog_client_unregister(helper: *mut bindings::eprog_helper
     drop(unsafe { KBox::from_raw(helper.cast::<Helper>()) });
 }
 
-/// `eprog_helper_call()` (`client.c`): as `eprog_call()`.
+/// The doors of `helper`, through which `eprog_helper_call()` (`client.c`)
+/// calls it with `eprog_channel_call()`.
 ///
 /// # Safety
 ///
-/// `helper` came from [`eprog_client_register`] and is not unregistered;
-/// the buffers as for `eprog_call()`.
+/// `helper` came from [`eprog_client_register`] and is not unregistered.
 #[no_mangle]
-unsafe extern "C" fn eprog_client_call(
-    helper: *const bindings::eprog_helper,
-    request: *const c_void,
-    request_len: usize,
-    reply: *mut c_void,
-    reply_size: usize,
-    timeout_ms: c_uint,
-) -> isize {
-    if helper.is_null() {
-        return code!(EINVAL).to_errno() as isize;
-    }
+unsafe extern "C" fn eprog_client_doors(helper: *const bindings::eprog_helper) -> *const c_void {
     // SAFETY: By the function's safety requirements: a live helper of ours.
-    let helper = unsafe { &*helper.cast::<Helper>() };
-    // SAFETY: The doors of a live helper; the buffers by the function's
-    // safety requirements.
-    unsafe {
-        eprog_channel_call(
-            helper.doors(),
-            request,
-            request_len,
-            reply,
-            reply_size,
-            timeout_ms,
-        )
-    }
+    unsafe { &*helper.cast::<Helper>() }.doors()
 }

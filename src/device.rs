@@ -103,10 +103,11 @@ impl Drop for Device {
 /// # Safety
 ///
 /// `doors` is the pointer `device.c` got from [`Device::register`], still
-/// registered (or from [`Device::doors`] of a live device); `request` is valid for reads of `request_len` bytes and
+/// registered (or from [`Device::doors`] of a live device); `request` is
+/// valid for reads of `request_len` bytes and
 /// `reply` for writes of `reply_size` bytes, or null with a length of 0.
 #[no_mangle]
-pub(crate) unsafe extern "C" fn eprog_channel_call(
+unsafe extern "C" fn eprog_channel_call(
     doors: *const c_void,
     request: *const c_void,
     request_len: usize,

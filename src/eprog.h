@@ -93,7 +93,7 @@ struct eprog_helper *__eprog_helper_register(const struct eprog_helper_desc *des
 
 /**
  * eprog_helper_unregister() - End a registered helper and free it.
- * @helper: from eprog_helper_register().
+ * @helper: from eprog_helper_register(); NULL or an ERR_PTR() does nothing.
  *
  * Closes its doors, ends it and everything it started, and waits for that.
  */
@@ -101,9 +101,10 @@ void eprog_helper_unregister(struct eprog_helper *helper);
 
 /**
  * eprog_helper_call() - Call a registered helper and wait for its reply.
- * @helper: from eprog_helper_register().
+ * @helper: from eprog_helper_register(), not unregistered.
  *
- * The rest, and the return value, as for eprog_call().
+ * The rest, and the return value, as for eprog_call(); -EINVAL for a NULL
+ * or ERR_PTR() @helper.
  */
 ssize_t eprog_helper_call(struct eprog_helper *helper, const void *request,
 			  size_t request_len, void *reply, size_t reply_size,

@@ -126,15 +126,8 @@ impl Inbound {
         decoder.finish(&mut |event| {
             self.sort(event);
         });
-        let Self {
-            lines,
-            limit,
-            state,
-            prefix,
-            ..
-        } = self;
-        let log = Log { state, prefix };
         let now = self.now;
+        let (lines, limit, log) = self.records();
         lines.finish(&mut |r| log_record(log, limit, now, r));
         report_suppressed(log, limit.take_suppressed());
         self.pending = None;
@@ -146,6 +139,19 @@ impl Inbound {
         });
     }
 
+    /// What logging a record takes: the lines, the rate limit, and where
+    /// the record goes.
+    fn records(&mut self) -> (&mut LineAssembler, &mut RateLimit, Log<'_>) {
+        let Self {
+            lines,
+            limit,
+            state,
+            prefix,
+            ..
+        } = self;
+        (lines, limit, Log { state, prefix })
+    }
+
     /// Handles one event; returns whether the helper said something.
     fn sort(&mut self, event: Event<'_>) -> bool {
         let now = self.now;
@@ -155,14 +161,7 @@ impl Inbound {
                     // A plain-text helper: its stdin closes, as ever.
                     self.channel.refuse();
                 }
-                let Self {
-                    lines,
-                    limit,
-                    state,
-                    prefix,
-                    ..
-                } = self;
-                let log = Log { state, prefix };
+                let (lines, limit, log) = self.records();
                 lines.feed(text, &mut |r| log_record(log, limit, now, r));
                 true
             }

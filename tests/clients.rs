@@ -149,7 +149,10 @@ fn a_client_module_brings_its_own_helper_beside_the_default_one() {
     // device, and from 2 x CALLERS callers at once.
     assert_eq!(
         b.kernel_lines("eprog_client_test: call"),
-        ["eprog_client_test: call: 'C: from the client'"]
+        [
+            "eprog_client_test: call: 'C: from the client'",
+            "eprog_client_test: call without a helper: -EINVAL",
+        ]
     );
     assert_eq!(b.marker("dflt"), "reply to the default");
     assert_eq!(b.marker("ctest"), "reply C: to ctest");

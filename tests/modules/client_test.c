@@ -52,6 +52,9 @@ static int __init client_test_init(void)
 		pr_info("call: %pe\n", ERR_PTR(ret));
 	else
 		pr_info("call: '%.*s'\n", (int)ret, reply);
+	/* No helper: refused, as eprog.h says. */
+	ret = eprog_helper_call(NULL, "x", 1, reply, sizeof(reply), 3000);
+	pr_info("call without a helper: %pe\n", ERR_PTR(ret));
 	return 0;
 }
 
